@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared plumbing for the collection's cloud resource modules.
+
+A resource module describes a desired state; the subclass of
+:class:`ResourceModule` finds the current resource, decides what to create,
+update or delete, and calls the provider's client.  This class owns what every
+module does the same way:
+
+* the result dictionary (``changed``, ``diff``, the returned resource),
+* check mode (no write request is ever sent: subclasses ask
+  :meth:`ResourceModule.will_write` before writing),
+* comparing desired and current values with a normalisation hook,
+* turning provider errors into ``fail_json`` messages that name the call and
+  the HTTP status.
+
+Internal module_utils (leading underscore): not a public API.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+
+class ApiError(Exception):
+    """An API call failed.
+
+    ``call`` names the request (``"GET /v2/droplets"``), ``status`` is the
+    HTTP status (``None`` when no response came back), ``message`` the
+    provider's own explanation when it gave one.
+    """
+
+    def __init__(self, call, status=None, message=None, body=None, request_id=None):
+        self.call = call
+        self.status = status
+        self.message = message
+        self.body = body
+        self.request_id = request_id
+        super(ApiError, self).__init__(self.describe())
+
+    def describe(self):
+        parts = [self.call, "failed"]
+        if self.status is not None:
+            parts.append("with HTTP %s" % self.status)
+        text = " ".join(parts)
+        if self.message:
+            text += ": %s" % self.message
+        if self.request_id:
+            text += " (request id %s)" % self.request_id
+        return text
+
+
+class WaitTimeout(ApiError):
+    """Polling gave up before the resource reached the wanted state."""
+
+
+def normalise(value):
+    """Make values comparable: sort lists of scalars, drop ``None`` values
+    from dictionaries, recurse into containers."""
+    if isinstance(value, dict):
+        return dict((k, normalise(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, (list, tuple)):
+        items = [normalise(v) for v in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            # lists of dicts: order by their canonical text form
+            return sorted(items, key=repr)
+    return value
+
+
+def changed_keys(desired, current, keys=None):
+    """Names of the keys whose desired value differs from the current one.
+
+    Only keys present (and not ``None``) in ``desired`` are compared: an
+    option the user left out is never a change.
+    """
+    names = keys if keys is not None else desired.keys()
+    out = []
+    for key in names:
+        want = desired.get(key)
+        if want is None:
+            continue
+        if normalise(want) != normalise((current or {}).get(key)):
+            out.append(key)
+    return sorted(out)
+
+
+class ResourceModule:
+    """Base class: subclasses implement :meth:`run` and use the helpers."""
+
+    #: name of the key under which the resource is returned (``droplet``...)
+    resource_name = "resource"
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.result = {"changed": False}
+        self._before = None
+        self._after = None
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    def will_write(self):
+        """Record a change; return True when the write may really be sent."""
+        self.result["changed"] = True
+        return not self.check_mode
+
+    def set_diff(self, before, after):
+        self._before = copy.deepcopy(before) if before is not None else {}
+        self._after = copy.deepcopy(after) if after is not None else {}
+
+    def set_resource(self, resource):
+        self.result[self.resource_name] = resource
+
+    # -- errors --------------------------------------------------------------
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def fail_api(self, error):
+        details = {}
+        if error.status is not None:
+            details["status"] = error.status
+        if error.body is not None:
+            details["body"] = error.body
+        self.module.fail_json(msg=error.describe(), call=error.call, **details)
+
+    # -- entry point ---------------------------------------------------------
+    def run(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def execute(self):
+        try:
+            self.run()
+        except ApiError as error:
+            self.fail_api(error)
+        if self.module._diff and (self._before is not None or self._after is not None):
+            self.result["diff"] = {"before": self._before, "after": self._after}
+        self.module.exit_json(**self.result)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: bring up the web stack in a local
+# systemd container and converge site.yml on it.
+#
+#   scripts/up.sh                 set up (virtualenv, engine, image), create the
+#                                 container if needed, run site.yml
+#   scripts/up.sh --destroy       remove the local container
+#   extra arguments are passed to ansible-playbook (e.g. -v, --check)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+if [ "${1:-}" = "--destroy" ]; then
+  docker rm -f webstack-local >/dev/null 2>&1 || true
+  echo "webstack-local removed"
+  exit 0
+fi
+
+"$ROOT/scripts/bootstrap.sh"
+export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+
+ansible-playbook -i localhost, -c local -e ansible_python_interpreter="$ROOT/.venv/bin/python" \
+  "$ROOT/molecule/_shared/create.yml" \
+  -e @"$ROOT/scripts/local-container.yml" >/dev/null
+ansible-playbook -i inventories/local site.yml "$@"
+
+echo
+echo "The stack runs in the container webstack-local:"
+echo "  http://127.0.0.1:8080/   https://127.0.0.1:8443/ (self-signed)"
+if command -v curl >/dev/null 2>&1; then
+  code="$(curl -s -o /tmp/webstack-up.json -w '%{http_code}' http://127.0.0.1:8080/up || true)"
+  echo "  GET /up -> ${code:-no answer} $(cat /tmp/webstack-up.json 2>/dev/null || true)"
+fi

@@ -23,8 +23,10 @@ declare -A SUITES=([12]=bookworm [13]=trixie)
 log() { printf '[build-images] %s\n' "$*" >&2; }
 
 recipe_hash() {
-  # The recipe is this script: any change to it yields new images.
-  sha256sum "$0" | cut -c1-16
+  # The recipe is what goes into the image: the package set, the
+  # customisation and the debootstrap variant. Anything else in this script
+  # can change without forcing a rebuild.
+  { echo "minbase $INCLUDE"; declare -f customise; } | sha256sum | cut -c1-16
 }
 
 customise() {
@@ -83,15 +85,17 @@ build_one() {
 }
 
 main() {
-  command -v debootstrap >/dev/null 2>&1 || {
+  if ! command -v debootstrap >/dev/null 2>&1 || [ ! -e /usr/share/keyrings/debian-archive-keyring.gpg ]; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-      log "installing debootstrap"
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+      log "installing debootstrap and the Debian archive keyring"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq debootstrap debian-archive-keyring >/dev/null
     else
-      log "debootstrap is required (apt-get install debootstrap, as root)"
+      log "debootstrap and debian-archive-keyring are required (apt-get install them as root)"
       exit 1
     fi
-  }
+  fi
   mkdir -p "$WORK_DIR"
   local releases=("$@")
   [ ${#releases[@]} -gt 0 ] || releases=(12 13)

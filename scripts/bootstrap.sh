@@ -46,6 +46,15 @@ python_env() {
     "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.txt" -c "$ROOT/constraints.txt"
     echo "$want" >"$stamp"
   fi
+  # Galaxy's importer pins packages that clash with the main set: own venv.
+  local gi="$ROOT/.cache/venv-galaxy-importer" gi_want
+  gi_want="$(sha256sum "$ROOT/requirements-galaxy-importer.txt" | cut -c1-64)"
+  if [ "$(cat "$gi/.requirements.sha256" 2>/dev/null)" != "$gi_want" ]; then
+    log "creating the galaxy-importer virtualenv"
+    [ -x "$gi/bin/python" ] || "$PY" -m venv "$gi"
+    "$gi/bin/python" -m pip install -q -r "$ROOT/requirements-galaxy-importer.txt"
+    echo "$gi_want" >"$gi/.requirements.sha256"
+  fi
   # Expose the checkout as baobab.webstack for ansible (see ansible.cfg).
   local link="$ROOT/.cache/collections/ansible_collections/baobab/webstack"
   mkdir -p "$(dirname "$link")"

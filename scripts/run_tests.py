@@ -7,6 +7,7 @@ Stages (each one is a check that passes or fails):
                                                   (each test case counts)
   build:galaxy                                    ansible-galaxy collection build,
                                                   artifact content checked
+  import:galaxy-importer                          Galaxy's import checks on the artifact
   sanity:ansible-test                             ansible-test sanity on the artifact
   syntax:playbooks                                syntax check of every playbook and
                                                   every example inventory
@@ -191,6 +192,23 @@ def stage_sanity() -> Result:
     return run("sanity:ansible-test", cmd, cwd=coll)
 
 
+def stage_galaxy_importer() -> Result:
+    """Galaxy's own import checks on the artifact (its own virtualenv: it pins
+    packages that clash with requirements.txt; scripts/bootstrap.sh makes it)."""
+    art = built_artifact()
+    python = ROOT / ".cache" / "venv-galaxy-importer" / "bin" / "python"
+    if art is None or not python.exists():
+        return Result("import:galaxy-importer", False, 0.0, note="no artifact or no galaxy-importer virtualenv")
+    cmd = (f"PATH={python.parent}:$PATH GALAXY_IMPORTER_CONFIG={ROOT / 'tests' / 'galaxy-importer.cfg'} "
+           f"{python} -m galaxy_importer.main {art}")
+    res = run("import:galaxy-importer", cmd)
+    text = res.log.read_text(encoding="utf-8", errors="replace")
+    if "ERROR" in text:
+        res.ok = False
+        res.note = next((ln for ln in text.splitlines() if "ERROR" in ln), "")[:160]
+    return res
+
+
 def stage_syntax() -> Result:
     script = ROOT / "scripts" / "check-playbooks.sh"
     return run("syntax:playbooks", ["bash", str(script)])
@@ -261,7 +279,7 @@ def main() -> int:
         futures = [pool.submit(stage_molecule, n) for n in ordered]
         if not args.only and not args.no_static:
             for stage in (stage_yamllint, stage_ansible_lint, stage_ruff, stage_syntax,
-                          stage_pytest, stage_build, stage_sanity):
+                          stage_pytest, stage_build, stage_galaxy_importer, stage_sanity):
                 report(stage())
         for f in futures:
             report(f.result())

@@ -1,0 +1,302 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""OVHcloud API access for the collection's ``ovh_*`` modules and the
+``baobab.webstack.ovh`` inventory plugin.
+
+Request signing, endpoints and the error classes come from the official
+``ovh`` Python client.  This file adds what the modules need on top of it:
+
+* credentials from options or ``OVH_*`` environment variables,
+* a custom base URL (``api_url``) for private gateways and local test servers,
+* retries with exponential backoff on HTTP 429 and 5xx and on network errors,
+* ``404`` turned into "absent" where the caller asks for it,
+* every other failure raised as :class:`ApiError` naming the call and status,
+* polling of asynchronous resources and of cloud operations.
+
+Internal module_utils (leading underscore): not a public API.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+from ansible_collections.baobab.webstack.plugins.module_utils._base import (
+    ApiError,
+    ResourceModule,
+    WaitTimeout,
+)
+
+OVH_IMPORT_ERROR = None
+try:
+    import ovh
+    import ovh.exceptions as ovh_exceptions
+except ImportError:  # pragma: no cover - depends on the controller
+    ovh = None
+    ovh_exceptions = None
+    OVH_IMPORT_ERROR = traceback.format_exc()
+
+HAS_OVH = ovh is not None
+
+ENDPOINT_CHOICES = ["ovh-eu", "ovh-ca", "ovh-us"]
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+def ovh_argument_spec():
+    """Options shared by every OVHcloud module (see the ``ovh`` doc fragment)."""
+    return dict(
+        endpoint=dict(type="str", choices=ENDPOINT_CHOICES, default="ovh-eu",
+                      fallback=(env_fallback, ["OVH_ENDPOINT"])),
+        application_key=dict(type="str", no_log=True, fallback=(env_fallback, ["OVH_APPLICATION_KEY"])),
+        application_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["OVH_APPLICATION_SECRET"])),
+        consumer_key=dict(type="str", no_log=True, fallback=(env_fallback, ["OVH_CONSUMER_KEY"])),
+        api_url=dict(type="str", fallback=(env_fallback, ["OVH_API_URL"])),
+        api_timeout=dict(type="int", default=60),
+        api_retries=dict(type="int", default=5),
+    )
+
+
+def cloud_argument_spec():
+    spec = ovh_argument_spec()
+    spec["service_name"] = dict(type="str", required=True, fallback=(env_fallback, ["OVH_CLOUD_PROJECT_SERVICE"]))
+    return spec
+
+
+def wait_argument_spec():
+    return dict(
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=900, fallback=(env_fallback, ["OVH_WAIT_TIMEOUT"])),
+        poll_interval=dict(type="float", default=5.0, fallback=(env_fallback, ["OVH_POLL_INTERVAL"])),
+    )
+
+
+def quote_segment(value):
+    """Quote one path segment (``10.0.0.0/16`` becomes ``10.0.0.0%2F16``)."""
+    return quote(str(value), safe="")
+
+
+def _status_of(error):
+    response = getattr(error, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _message_of(error):
+    response = getattr(error, "response", None)
+    if response is not None:
+        try:
+            return (response.json() or {}).get("message") or str(error.args[0] if error.args else error)
+        except ValueError:
+            pass
+    return str(error.args[0]) if error.args else str(error)
+
+
+class OvhApi:
+    """Thin wrapper around :class:`ovh.Client` with retries and error mapping."""
+
+    #: first backoff delay in seconds (doubled at each attempt)
+    backoff = 1.0
+    #: longest single backoff delay in seconds
+    backoff_max = 30.0
+
+    def __init__(self, endpoint="ovh-eu", application_key=None, application_secret=None,
+                 consumer_key=None, api_url=None, timeout=60, retries=5, sleep=time.sleep):
+        if not HAS_OVH:
+            raise ImportError("the ovh Python library is required")
+        given = (("application_key", application_key), ("application_secret", application_secret),
+                 ("consumer_key", consumer_key))
+        missing = [name for name, value in given if not value]
+        if missing:
+            raise ValueError("missing OVHcloud credentials: %s (options or OVH_* environment variables)"
+                             % ", ".join(missing))
+        self.client = ovh.Client(endpoint=endpoint or "ovh-eu", application_key=application_key,
+                                 application_secret=application_secret, consumer_key=consumer_key,
+                                 timeout=timeout, config_file="/dev/null")
+        if api_url:
+            # the client builds every URL from this base; the signature covers
+            # the full URL, so a custom base signs exactly like a stock one
+            self.client._endpoint = api_url.rstrip("/")
+        self.retries = retries
+        self.sleep = sleep
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(endpoint=params.get("endpoint"), application_key=params.get("application_key"),
+                   application_secret=params.get("application_secret"), consumer_key=params.get("consumer_key"),
+                   api_url=params.get("api_url"), timeout=params.get("api_timeout") or 60,
+                   retries=params.get("api_retries") if params.get("api_retries") is not None else 5)
+
+    # -- requests ------------------------------------------------------------
+    def call(self, method, path, body=None, query=None, absent_ok=False):
+        """Send one signed request; return the decoded JSON answer.
+
+        ``absent_ok``: a 404 returns ``None`` instead of raising.
+        """
+        target = path
+        if query:
+            query = dict((k, v) for k, v in query.items() if v is not None)
+            if query:
+                target = "%s?%s" % (path, urlencode(sorted(query.items())))
+        name = "%s %s" % (method, path)
+        attempt = 0
+        while True:
+            try:
+                return self.client.call(method, target, body, True)
+            except ovh_exceptions.ResourceNotFoundError as error:
+                if absent_ok:
+                    return None
+                raise ApiError(name, 404, _message_of(error),
+                               request_id=getattr(error, "query_id", None)) from None
+            except ovh_exceptions.APIError as error:
+                status = _status_of(error)
+                retryable = status in RETRY_STATUSES or isinstance(error, ovh_exceptions.HTTPError)
+                if retryable and attempt < self.retries:
+                    self.sleep(self._delay(attempt, error))
+                    attempt += 1
+                    continue
+                message = _message_of(error)
+                if retryable and attempt:
+                    message = "%s (gave up after %d attempts)" % (message, attempt + 1)
+                raise ApiError(name, status, message, request_id=getattr(error, "query_id", None)) from None
+
+    def _delay(self, attempt, error):
+        response = getattr(error, "response", None)
+        if response is not None:
+            after = response.headers.get("Retry-After")
+            if after:
+                try:
+                    return min(float(after), self.backoff_max)
+                except ValueError:
+                    pass
+        return min(self.backoff * (2 ** attempt), self.backoff_max)
+
+    def get(self, path, query=None, absent_ok=False):
+        return self.call("GET", path, query=query, absent_ok=absent_ok)
+
+    def post(self, path, body=None):
+        return self.call("POST", path, body=body)
+
+    def put(self, path, body=None):
+        return self.call("PUT", path, body=body)
+
+    def delete(self, path, absent_ok=True):
+        return self.call("DELETE", path, absent_ok=absent_ok)
+
+    # -- polling -------------------------------------------------------------
+    def poll(self, what, fetch, done, failed=None, timeout=900, interval=5.0, clock=time.monotonic):
+        """Call ``fetch`` until ``done(value)``; raise on ``failed(value)`` or
+        when ``timeout`` seconds pass.  Returns the last value."""
+        deadline = clock() + timeout
+        while True:
+            value = fetch()
+            if done(value):
+                return value
+            if failed is not None and failed(value):
+                raise ApiError(what, None, "the resource went into a failed state: %s" % _describe_state(value))
+            if clock() >= deadline:
+                raise WaitTimeout(what, None, "timed out after %ss waiting; last state: %s"
+                                  % (timeout, _describe_state(value)))
+            self.sleep(interval)
+
+    def wait_operation(self, service_name, operation_id, timeout=900, interval=5.0):
+        """Wait for a cloud ``operation`` to complete; return it."""
+        path = "/cloud/project/%s/operation/%s" % (quote_segment(service_name), quote_segment(operation_id))
+        return self.poll(
+            "GET %s" % path,
+            lambda: self.get(path),
+            lambda op: op.get("status") == "completed",
+            lambda op: op.get("status") in ("in-error", "unknown"),
+            timeout=timeout, interval=interval)
+
+
+def _describe_state(value):
+    if isinstance(value, dict):
+        for key in ("status", "provisioningStatus"):
+            if key in value:
+                return "%s=%s" % (key, value[key])
+    if value is None:
+        return "absent"
+    return repr(value)[:200]
+
+
+def single(items, what):
+    """Return the only item of ``items``, ``None`` when empty; two or more
+    matches are an error: the caller never guesses."""
+    items = list(items)
+    if not items:
+        return None
+    if len(items) > 1:
+        ids = ", ".join(str(item.get("id")) for item in items)
+        raise ApiError("lookup", None, "found %d %s (ids: %s); the match must be unique, rename or remove "
+                       "the duplicates" % (len(items), what, ids))
+    return items[0]
+
+
+class OvhModule(ResourceModule):
+    """ResourceModule with an :class:`OvhApi` client built from the options."""
+
+    def __init__(self, module):
+        super(OvhModule, self).__init__(module)
+        if not HAS_OVH:
+            module.fail_json(msg=missing_required_lib("ovh"), exception=OVH_IMPORT_ERROR)
+        try:
+            self.api = OvhApi.from_params(module.params)
+        except ValueError as error:
+            module.fail_json(msg=str(error))
+
+    @property
+    def project(self):
+        return "/cloud/project/%s" % quote_segment(self.params["service_name"])
+
+    def wait_options(self):
+        return dict(timeout=self.params.get("wait_timeout", 900), interval=self.params.get("poll_interval", 5.0))
+
+
+# -- Public Cloud helpers shared by modules and the inventory plugin ----------
+def project_path(service_name):
+    return "/cloud/project/%s" % quote_segment(service_name)
+
+
+def instance_addresses(instance):
+    """Public IPv4/IPv6 and private addresses of an instance."""
+    out = {"public_ipv4": None, "public_ipv6": None, "private": []}
+    for addr in (instance or {}).get("ipAddresses") or []:
+        if addr.get("type") == "public":
+            key = "public_ipv6" if addr.get("version") == 6 else "public_ipv4"
+            if out[key] is None:
+                out[key] = addr.get("ip")
+        elif addr.get("ip"):
+            out["private"].append(addr["ip"])
+    return out
+
+
+def find_instance(api, service_name, name, region):
+    """The instance named ``name`` in ``region``; ``None`` when absent."""
+    items = api.get("%s/instance" % project_path(service_name), query={"region": region}) or []
+    return single([i for i in items if i.get("name") == name and i.get("region") == region],
+                  "instances named %r in region %s" % (name, region))
+
+
+def find_private_network(api, service_name, name_or_id):
+    networks = api.get("%s/network/private" % project_path(service_name)) or []
+    by_id = [n for n in networks if n.get("id") == name_or_id]
+    if by_id:
+        return by_id[0]
+    return single([n for n in networks if n.get("name") == name_or_id],
+                  "private networks named %r" % name_or_id)
+
+
+def resolve_network(api, service_name, name_or_id, region):
+    """OpenStack ID of private network ``name_or_id`` in ``region``."""
+    network = find_private_network(api, service_name, name_or_id)
+    if network is None:
+        raise ApiError("lookup", None, "private network %r not found" % name_or_id)
+    for regional in network.get("regions") or []:
+        if regional.get("region") == region and regional.get("openstackId"):
+            return regional["openstackId"]
+    raise ApiError("lookup", None, "private network %r is not available in region %s" % (name_or_id, region))

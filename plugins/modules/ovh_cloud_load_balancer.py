@@ -1,0 +1,429 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ovh_cloud_load_balancer
+short_description: Manage OVHcloud Public Cloud load balancers (Octavia)
+version_added: 0.1.0
+description:
+  - Create, update or delete a Public Cloud load balancer with its listeners, pools, health monitors and
+    members (Public Cloud API v1, C(region/{region}/loadbalancing) paths).
+  - The load balancer is identified by O(name) and O(region); two with that name make the module fail.
+  - Each listener gets one pool (named C(<name>-<port>)) holding every member of O(members). Listeners, members
+    and health monitors are reconciled with the options; O(flavor), O(network_id), O(subnet_id) and
+    O(floating_ip) only apply at creation.
+  - Creation is an asynchronous operation; the module waits for it, and for the load balancer to be C(active)
+    again after every change.
+author:
+  - baobab.webstack maintainers (@baobab)
+extends_documentation_fragment:
+  - baobab.webstack.ovh
+  - baobab.webstack.ovh.cloud
+  - baobab.webstack.ovh.wait
+attributes:
+  check_mode:
+    support: full
+    description: No write request is sent in check mode.
+  diff_mode:
+    support: full
+    description: Shows listeners and members before and after.
+options:
+  name:
+    description: Name of the load balancer, unique in its region.
+    type: str
+    required: true
+  region:
+    description: Region, for example V(GRA11).
+    type: str
+    required: true
+  flavor:
+    description: Load balancer size (flavor name), for example V(small), V(medium) or V(large).
+    type: str
+    default: small
+  network_id:
+    description: OpenStack ID of the private network the load balancer sits on. Required to create it.
+    type: str
+  subnet_id:
+    description: ID of the subnet of O(network_id). Required to create it.
+    type: str
+  floating_ip:
+    description: Give the load balancer a public floating IP at creation.
+    type: bool
+    default: true
+  listeners:
+    description: Listeners, identified by their port.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      port:
+        description: Port the load balancer listens on.
+        type: int
+        required: true
+      protocol:
+        description: Listener protocol.
+        type: str
+        default: http
+        choices: [http, https, tcp, udp, terminated-https, prometheus, sctp]
+      pool_protocol:
+        description: Protocol towards the members (defaults to V(tcp) for V(https) listeners, else the listener's).
+        type: str
+        choices: [http, https, tcp, udp, proxy, proxyV2, sctp]
+      algorithm:
+        description: Balancing algorithm of the pool.
+        type: str
+        default: roundRobin
+        choices: [roundRobin, leastConnections, sourceIP]
+      member_port:
+        description: Port of the members (defaults to O(listeners[].port)).
+        type: int
+      health_monitor:
+        description: Health check of the pool members; none when left out.
+        type: dict
+        suboptions:
+          type:
+            description: Kind of check.
+            type: str
+            default: http
+            choices: [http, https, tcp, ping, tls-hello, udp-connect, sctp]
+          url_path:
+            description: Path requested by V(http) and V(https) checks.
+            type: str
+            default: /
+          delay:
+            description: Seconds between checks.
+            type: int
+            default: 5
+          timeout:
+            description: Seconds before a check fails.
+            type: int
+            default: 3
+          max_retries:
+            description: Successful checks before a member is up again.
+            type: int
+            default: 3
+  members:
+    description: Backend servers of every pool, identified by address.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      address:
+        description: Private address of the member.
+        type: str
+        required: true
+      name:
+        description: Name of the member (defaults to the address).
+        type: str
+  state:
+    description: Whether the load balancer should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: Load balancer in front of the application servers
+  baobab.webstack.ovh_cloud_load_balancer:
+    service_name: "{{ ovh_project }}"
+    name: ksm-lb
+    region: GRA11
+    network_id: "{{ net.network.openstack_ids.GRA11 }}"
+    subnet_id: "{{ net.network.subnets[0].id }}"
+    listeners:
+      - port: 80
+        protocol: http
+        health_monitor: {type: http, url_path: /health}
+      - port: 443
+        protocol: tcp
+    members:
+      - address: 10.42.0.11
+      - address: 10.42.0.12
+  register: lb
+"""
+
+RETURN = r"""
+load_balancer:
+  description: The load balancer (empty when absent), with C(listeners), C(pools) and C(members) (by pool ID).
+  returned: always
+  type: dict
+  sample:
+    id: 5e6f...
+    name: ksm-lb
+    region: GRA11
+    provisioningStatus: active
+    vipAddress: 10.42.0.5
+    floatingIp: {"id": "f1...", "ip": "51.0.0.99"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
+    OvhModule,
+    cloud_argument_spec,
+    quote_segment,
+    single,
+    wait_argument_spec,
+)
+
+
+def pool_protocol(listener):
+    if listener.get("pool_protocol"):
+        return listener["pool_protocol"]
+    if listener["protocol"] in ("https", "terminated-https"):
+        return "tcp" if listener["protocol"] == "https" else "http"
+    return listener["protocol"]
+
+
+class LoadBalancer(OvhModule):
+    resource_name = "load_balancer"
+
+    def path(self, *rest):
+        base = "%s/region/%s/loadbalancing" % (self.project, quote_segment(self.params["region"]))
+        return "/".join([base] + [quote_segment(r) for r in rest])
+
+    def find(self):
+        items = self.api.get(self.path("loadbalancer")) or []
+        return single([i for i in items if i.get("name") == self.params["name"]],
+                      "load balancers named %r in %s" % (self.params["name"], self.params["region"]))
+
+    def wait_active(self, lb_id):
+        return self.api.poll("GET %s" % self.path("loadbalancer", lb_id),
+                             lambda: self.api.get(self.path("loadbalancer", lb_id)),
+                             lambda lb: lb.get("provisioningStatus") == "active",
+                             lambda lb: lb.get("provisioningStatus") == "error", **self.wait_options())
+
+    def children(self, lb_id):
+        listeners = self.api.get(self.path("listener"), query={"loadbalancerId": lb_id}) or []
+        pools = self.api.get(self.path("pool"), query={"loadbalancerId": lb_id}) or []
+        members, monitors = {}, {}
+        for pool in pools:
+            members[pool["id"]] = self.api.get(self.path("pool", pool["id"], "member")) or []
+            monitors[pool["id"]] = self.api.get(self.path("healthMonitor"), query={"poolId": pool["id"]}) or []
+        return listeners, pools, members, monitors
+
+    @staticmethod
+    def view(lb, listeners, pools, members):
+        if not lb:
+            return {}
+        return {
+            "name": lb.get("name"),
+            "listeners": sorted("%s/%s" % (li.get("protocol"), li.get("port")) for li in listeners),
+            "members": sorted(set(m.get("address") for ms in members.values() for m in ms)),
+            "algorithms": sorted(set(p.get("algorithm") for p in pools)),
+        }
+
+    def run(self):
+        p = self.params
+        lb = self.find()
+        listeners, pools, members, monitors = self.children(lb["id"]) if lb else ([], [], {}, {})
+        before = self.view(lb, listeners, pools, members)
+        if p["state"] == "absent":
+            self.set_diff(before, {})
+            if lb and self.will_write():
+                self.api.delete(self.path("loadbalancer", lb["id"]))
+                if p["wait"]:
+                    self.api.poll("GET %s" % self.path("loadbalancer", lb["id"]),
+                                  lambda: self.api.get(self.path("loadbalancer", lb["id"]), absent_ok=True),
+                                  lambda x: x is None, **self.wait_options())
+            self.set_resource({})
+            return
+
+        after = {"name": p["name"],
+                 "listeners": sorted("%s/%s" % (li["protocol"], li["port"]) for li in p["listeners"]),
+                 "members": sorted(set(m["address"] for m in p["members"])) if p["listeners"] else [],
+                 "algorithms": sorted(set(li["algorithm"] for li in p["listeners"]))}
+        plan = self.plan(lb, listeners, pools, members, monitors)
+        self.set_diff(before, after)
+        if lb is not None and not plan:
+            self.set_resource(self.describe(lb["id"]))
+            return
+        if not self.will_write():
+            self.set_resource(dict(lb or {"name": p["name"], "region": p["region"]}))
+            return
+        if lb is None:
+            lb = self.create()
+            self.apply_missing(lb["id"])
+        else:
+            for step in plan:
+                step(lb["id"])
+                self.wait_active(lb["id"])
+        self.set_resource(self.describe(lb["id"]))
+
+    # -- creation ------------------------------------------------------------
+    def create(self):
+        p = self.params
+        if not p["network_id"] or not p["subnet_id"]:
+            self.fail("network_id and subnet_id are required to create load balancer %s" % p["name"])
+        flavors = self.api.get(self.path("flavor")) or []
+        flavor = single([f for f in flavors if f.get("name") == p["flavor"] or f.get("id") == p["flavor"]],
+                        "load balancer flavors named %r" % p["flavor"])
+        if flavor is None:
+            self.fail("load balancer flavor %r not found in region %s" % (p["flavor"], p["region"]))
+        private = {"network": {"id": p["network_id"], "subnetId": p["subnet_id"]}}
+        if p["floating_ip"]:
+            private["floatingIpCreate"] = {"description": p["name"]}
+        operation = self.api.post(self.path("loadbalancer"), {"flavorId": flavor["id"], "name": p["name"],
+                                                              "network": {"private": private}})
+        operation = self.api.wait_operation(p["service_name"], operation["id"], **self.wait_options())
+        lb_id = operation.get("resourceId") or self.find()["id"]
+        self.wait_active(lb_id)
+        return {"id": lb_id}
+
+    # -- reconciliation --------------------------------------------------------
+    def plan(self, lb, listeners, pools, members, monitors):
+        """Steps (callables taking the load balancer ID) that make the children match the options.
+
+        A new load balancer needs everything: ``apply_missing`` adds it right after the creation."""
+        if lb is None:
+            return ["create"]
+        steps = []
+        wanted_ports = dict((li["port"], li) for li in self.params["listeners"])
+        for listener in listeners:
+            if listener.get("port") not in wanted_ports:
+                steps.append(self._delete_listener(listener, pools))
+        for port, want in wanted_ports.items():
+            have = [li for li in listeners if li.get("port") == port]
+            if not have:
+                steps.append(lambda lb_id, want=want: self.add_listener(lb_id, want))
+                continue
+            pool = next((pl for pl in pools if pl.get("listenerId") == have[0]["id"]), None)
+            if pool is None:
+                steps.append(lambda lb_id, li=have[0], want=want: self.add_pool(lb_id, li, want))
+                continue
+            if pool.get("algorithm") != want["algorithm"]:
+                steps.append(lambda lb_id, pool=pool, want=want: self.api.put(
+                    self.path("pool", pool["id"]), {"algorithm": want["algorithm"]}))
+            steps.extend(self._member_steps(pool, members.get(pool["id"], []), want))
+            steps.extend(self._monitor_steps(pool, monitors.get(pool["id"], []), want))
+        return steps
+
+    def _delete_listener(self, listener, pools):
+        def step(lb_id):
+            for pool in pools:
+                if pool.get("listenerId") == listener["id"]:
+                    self.api.delete(self.path("pool", pool["id"]))
+                    self.wait_active(lb_id)
+            self.api.delete(self.path("listener", listener["id"]))
+        return step
+
+    def _member_steps(self, pool, have, want):
+        port = want["member_port"] or want["port"]
+        wanted = dict((m["address"], m) for m in self.params["members"])
+        present = set(m.get("address") for m in have if m.get("protocolPort") == port)
+        steps = []
+        stale = [m for m in have if m.get("address") not in wanted or m.get("protocolPort") != port]
+        for member in stale:
+            steps.append(lambda lb_id, m=member: self.api.delete(self.path("pool", pool["id"], "member", m["id"])))
+        missing = [wanted[a] for a in sorted(wanted) if a not in present]
+        if missing:
+            steps.append(lambda lb_id: self.add_members(pool["id"], missing, port))
+        return steps
+
+    def _monitor_steps(self, pool, have, want):
+        hm = want.get("health_monitor")
+        steps = []
+        if hm is None:
+            for mon in have:
+                steps.append(lambda lb_id, mon=mon: self.api.delete(self.path("healthMonitor", mon["id"])))
+            return steps
+        if have:
+            mon = have[0]
+            same = (mon.get("monitorType") == hm["type"] and mon.get("delay") == hm["delay"]
+                    and mon.get("timeout") == hm["timeout"] and mon.get("maxRetries") == hm["max_retries"]
+                    and (hm["type"] not in ("http", "https")
+                         or (mon.get("httpConfiguration") or {}).get("urlPath") == hm["url_path"]))
+            if same:
+                return steps
+            steps.append(lambda lb_id, mon=mon: self.api.delete(self.path("healthMonitor", mon["id"])))
+        steps.append(lambda lb_id: self.add_monitor(pool["id"], hm))
+        return steps
+
+    def add_listener(self, lb_id, want):
+        listener = self.api.post(self.path("listener"), {
+            "loadbalancerId": lb_id, "name": "%s-%s" % (self.params["name"], want["port"]),
+            "port": want["port"], "protocol": want["protocol"]})
+        self.wait_active(lb_id)
+        self.add_pool(lb_id, listener, want)
+
+    def add_pool(self, lb_id, listener, want):
+        pool = self.api.post(self.path("pool"), {
+            "algorithm": want["algorithm"], "listenerId": listener["id"], "loadbalancerId": lb_id,
+            "name": "%s-%s" % (self.params["name"], want["port"]), "protocol": pool_protocol(want)})
+        self.wait_active(lb_id)
+        if self.params["members"]:
+            self.add_members(pool["id"], self.params["members"], want["member_port"] or want["port"])
+            self.wait_active(lb_id)
+        if want.get("health_monitor"):
+            self.add_monitor(pool["id"], want["health_monitor"])
+
+    def add_members(self, pool_id, members, port):
+        self.api.post(self.path("pool", pool_id, "member"), {"members": [
+            {"address": m["address"], "name": m.get("name") or m["address"], "protocolPort": port}
+            for m in members]})
+
+    def add_monitor(self, pool_id, hm):
+        body = {"delay": hm["delay"], "maxRetries": hm["max_retries"], "monitorType": hm["type"],
+                "name": "%s-%s" % (self.params["name"], pool_id[:8]), "poolId": pool_id, "timeout": hm["timeout"]}
+        if hm["type"] in ("http", "https"):
+            body["httpConfiguration"] = {"httpMethod": "GET", "urlPath": hm["url_path"], "expectedCodes": "200"}
+        self.api.post(self.path("healthMonitor"), body)
+
+    def apply_missing(self, lb_id):
+        """After creation: add every listener (and its pool, members, monitor)."""
+        listeners = self.api.get(self.path("listener"), query={"loadbalancerId": lb_id}) or []
+        ports = set(li.get("port") for li in listeners)
+        for want in self.params["listeners"]:
+            if want["port"] not in ports:
+                self.add_listener(lb_id, want)
+                self.wait_active(lb_id)
+
+    def describe(self, lb_id):
+        lb = self.api.get(self.path("loadbalancer", lb_id))
+        listeners, pools, members, _monitors = self.children(lb_id)
+        return dict(lb, listeners=listeners, pools=pools, members=members)
+
+
+def main():
+    spec = cloud_argument_spec()
+    spec.update(wait_argument_spec())
+    spec.update(
+        name=dict(type="str", required=True),
+        region=dict(type="str", required=True),
+        flavor=dict(type="str", default="small"),
+        network_id=dict(type="str"),
+        subnet_id=dict(type="str"),
+        floating_ip=dict(type="bool", default=True),
+        listeners=dict(type="list", elements="dict", default=[], options=dict(
+            port=dict(type="int", required=True),
+            protocol=dict(type="str", default="http",
+                          choices=["http", "https", "tcp", "udp", "terminated-https", "prometheus", "sctp"]),
+            pool_protocol=dict(type="str", choices=["http", "https", "tcp", "udp", "proxy", "proxyV2", "sctp"]),
+            algorithm=dict(type="str", default="roundRobin", choices=["roundRobin", "leastConnections", "sourceIP"]),
+            member_port=dict(type="int"),
+            health_monitor=dict(type="dict", options=dict(
+                type=dict(type="str", default="http",
+                          choices=["http", "https", "tcp", "ping", "tls-hello", "udp-connect", "sctp"]),
+                url_path=dict(type="str", default="/"),
+                delay=dict(type="int", default=5),
+                timeout=dict(type="int", default=3),
+                max_retries=dict(type="int", default=3),
+            )),
+        )),
+        members=dict(type="list", elements="dict", default=[], options=dict(
+            address=dict(type="str", required=True),
+            name=dict(type="str"),
+        )),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    LoadBalancer(module).execute()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ovh_domain_record
+short_description: Manage DNS records of an OVHcloud DNS zone
+version_added: 0.1.0
+description:
+  - Create, update or delete a record of a DNS zone hosted by OVHcloud.
+  - A record is identified by O(sub_domain), O(type) and O(target). With O(unique=true) the module owns every
+    record of that name and type, so a new O(target) replaces the old one instead of adding a second record.
+  - After any change the zone is refreshed (C(POST /domain/zone/{zone}/refresh)) so the change is published.
+author:
+  - baobab.webstack maintainers (@baobab)
+extends_documentation_fragment:
+  - baobab.webstack.ovh
+attributes:
+  check_mode:
+    support: full
+    description: No write request is sent in check mode.
+  diff_mode:
+    support: full
+    description: Shows the records of that name and type before and after.
+options:
+  zone:
+    description: The DNS zone, for example V(example.com).
+    type: str
+    required: true
+  sub_domain:
+    description: Name inside the zone; the empty string is the zone apex.
+    type: str
+    default: ""
+  type:
+    description: Record type.
+    type: str
+    required: true
+    choices: [A, AAAA, CAA, CNAME, DKIM, DMARC, DNAME, LOC, MX, NAPTR, NS, PTR, SPF, SRV, SSHFP, TLSA, TXT]
+  target:
+    description: Value of the record. Required unless O(state=absent) with O(unique=true).
+    type: str
+  ttl:
+    description: TTL in seconds; V(0) uses the zone default.
+    type: int
+    default: 0
+  unique:
+    description:
+      - Keep exactly one record of this O(sub_domain) and O(type). Other targets are updated or removed.
+      - With O(state=absent) and no O(target), every record of that name and type is removed.
+    type: bool
+    default: false
+  refresh:
+    description: Refresh the zone after a change.
+    type: bool
+    default: true
+  state:
+    description: Whether the record should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: Point the API name at the load balancer
+  baobab.webstack.ovh_domain_record:
+    zone: example.com
+    sub_domain: api
+    type: A
+    target: 51.0.0.10
+    ttl: 300
+    unique: true
+
+- name: Remove it
+  baobab.webstack.ovh_domain_record:
+    zone: example.com
+    sub_domain: api
+    type: A
+    unique: true
+    state: absent
+"""
+
+RETURN = r"""
+record:
+  description: The record as the API describes it (empty when absent).
+  returned: always
+  type: dict
+  sample: {"id": 5123, "zone": "example.com", "subDomain": "api", "fieldType": "A", "target": "51.0.0.10", "ttl": 300}
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
+    OvhModule,
+    ovh_argument_spec,
+    quote_segment,
+)
+
+TYPES = ["A", "AAAA", "CAA", "CNAME", "DKIM", "DMARC", "DNAME", "LOC", "MX", "NAPTR", "NS", "PTR", "SPF", "SRV",
+         "SSHFP", "TLSA", "TXT"]
+
+
+def norm_target(value):
+    return (value or "").strip()
+
+
+class Record(OvhModule):
+    resource_name = "record"
+
+    def path(self, *rest):
+        return "/".join(["/domain/zone/%s" % quote_segment(self.params["zone"])] + [str(r) for r in rest])
+
+    @staticmethod
+    def view(records):
+        return {"records": sorted("%s %s" % (r.get("ttl") or 0, r.get("target")) for r in records)}
+
+    def run(self):
+        p = self.params
+        ids = self.api.get(self.path("record"), query={"fieldType": p["type"], "subDomain": p["sub_domain"]}) or []
+        records = []
+        for rid in ids:
+            rec = self.api.get(self.path("record", rid), absent_ok=True)
+            # the API filters with LIKE/ILIKE: keep exact matches only
+            if rec and (rec.get("subDomain") or "") == p["sub_domain"] and rec.get("fieldType") == p["type"]:
+                records.append(rec)
+        target = norm_target(p["target"])
+        same = [r for r in records if norm_target(r.get("target")) == target] if p["target"] else []
+        others = [r for r in records if r not in same]
+        writes = []
+        if p["state"] == "absent":
+            if p["target"] is None and not p["unique"]:
+                self.fail("target is required with state=absent unless unique=true")
+            doomed = records if p["unique"] else same
+            writes = [("DELETE", r) for r in doomed]
+            remaining = [r for r in records if r not in doomed]
+            self.set_diff(self.view(records), self.view(remaining))
+            result = {}
+        else:
+            if p["target"] is None:
+                self.fail("target is required with state=present")
+            keep = same[0] if same else None
+            if keep is None and p["unique"] and others:
+                keep, others = others[0], others[1:]
+                writes.append(("PUT", keep))
+            elif keep is None:
+                writes.append(("POST", None))
+            elif (keep.get("ttl") or 0) != p["ttl"]:
+                writes.append(("PUT", keep))
+            if p["unique"]:
+                writes.extend(("DELETE", r) for r in others + same[1:])
+            final = dict(keep or {"zone": p["zone"], "subDomain": p["sub_domain"], "fieldType": p["type"]},
+                         target=target, ttl=p["ttl"])
+            untouched = [r for r in records if r is not keep and ("DELETE", r) not in writes]
+            self.set_diff(self.view(records), self.view([*untouched, final]))
+            result = final
+        if not writes:
+            self.set_resource(result)
+            return
+        if not self.will_write():
+            self.set_resource(result)
+            return
+        for method, rec in writes:
+            if method == "POST":
+                result = self.api.post(self.path("record"), {"fieldType": p["type"], "subDomain": p["sub_domain"],
+                                                             "target": target, "ttl": p["ttl"]})
+            elif method == "PUT":
+                self.api.put(self.path("record", rec["id"]), {"subDomain": p["sub_domain"], "target": target,
+                                                              "ttl": p["ttl"]})
+                result = self.api.get(self.path("record", rec["id"]))
+            else:
+                self.api.delete(self.path("record", rec["id"]))
+        if p["refresh"]:
+            self.api.post(self.path("refresh"))
+        self.set_resource(result)
+
+
+def main():
+    spec = ovh_argument_spec()
+    spec.update(
+        zone=dict(type="str", required=True),
+        sub_domain=dict(type="str", default=""),
+        type=dict(type="str", required=True, choices=TYPES),
+        target=dict(type="str"),
+        ttl=dict(type="int", default=0),
+        unique=dict(type="bool", default=False),
+        refresh=dict(type="bool", default=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    Record(module).execute()
+
+
+if __name__ == "__main__":
+    main()

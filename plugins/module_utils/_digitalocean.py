@@ -1,0 +1,367 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""HTTP client for the DigitalOcean v2 API, shared by the do_* modules and
+the digitalocean inventory plugin.
+
+Everything that is the same for every call lives here: bearer-token
+authentication, JSON encoding, error mapping to :class:`ApiError` (the
+message names the call and the HTTP status), retries with backoff on 429
+(honouring ``Retry-After`` and ``ratelimit-reset``) and on 5xx, pagination
+through ``links.pages.next`` and polling of actions and resources.
+
+Internal module_utils (leading underscore): not a public API.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import time
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit
+from ansible.module_utils.urls import fetch_url, open_url
+from ansible_collections.baobab.webstack.plugins.module_utils._base import (
+    ApiError,
+    ResourceModule,
+    WaitTimeout,
+)
+
+DEFAULT_API_URL = "https://api.digitalocean.com/v2"
+MAX_PER_PAGE = 200
+#: never sleep longer than this for one rate-limit pause (seconds)
+MAX_RETRY_SLEEP = 60
+
+
+def common_argument_spec():
+    """Options shared by every DigitalOcean module (see the doc fragment)."""
+    return dict(
+        api_token=dict(
+            type="str",
+            no_log=True,
+            aliases=["oauth_token"],
+            fallback=(env_fallback, ["DIGITALOCEAN_TOKEN", "DO_API_TOKEN"]),
+        ),
+        api_url=dict(
+            type="str",
+            default=DEFAULT_API_URL,
+            fallback=(env_fallback, ["DIGITALOCEAN_API_URL"]),
+        ),
+        request_timeout=dict(type="int", default=30),
+        max_retries=dict(type="int", default=5),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=600),
+        poll_interval=dict(type="float", default=5.0),
+    )
+
+
+class Response:
+    """What a transport returns: status, headers (lower-case names), body."""
+
+    def __init__(self, status, headers=None, body=b"", error=None):
+        self.status = status
+        self.headers = dict((k.lower(), v) for k, v in (headers or {}).items())
+        self.body = body or b""
+        self.error = error
+
+
+def module_transport(module):
+    """A transport that sends requests with ``fetch_url`` (modules)."""
+
+    def send(method, url, body, headers, timeout):
+        resp, info = fetch_url(module, url, data=body, headers=headers, method=method, timeout=timeout)
+        status = info.get("status", -1)
+        content = b""
+        if resp is not None:
+            try:
+                content = resp.read()
+            except Exception:
+                content = b""
+        if not content and info.get("body"):
+            content = info["body"]
+        headers_out = dict((k, v) for k, v in info.items() if isinstance(v, str))
+        error = None
+        if status == -1:
+            error = info.get("msg", "no response")
+        return Response(status, headers_out, content, error)
+
+    return send
+
+
+def open_url_transport(validate_certs=True):
+    """A transport that sends requests with ``open_url`` (controller side: inventory plugin)."""
+
+    def send(method, url, body, headers, timeout):
+        try:
+            resp = open_url(url, data=body, headers=headers, method=method, timeout=timeout,
+                            validate_certs=validate_certs)
+            return Response(resp.getcode(), dict(resp.headers.items()), resp.read())
+        except HTTPError as error:
+            content = error.read() if hasattr(error, "read") else b""
+            return Response(error.code, dict(error.headers.items()) if error.headers else {}, content)
+        except (URLError, OSError, ValueError) as error:
+            return Response(-1, {}, b"", error=to_native(error))
+
+    return send
+
+
+def _json_or_none(body):
+    if not body:
+        return None
+    try:
+        return json.loads(to_text(body, errors="surrogate_or_strict"))
+    except ValueError:
+        return None
+
+
+class DigitalOceanClient:
+    """Thin client: ``request`` plus pagination and polling helpers."""
+
+    def __init__(self, transport, token, api_url=DEFAULT_API_URL, timeout=30, max_retries=5,
+                 backoff=1.0, sleep=time.sleep, clock=time.time, user_agent="baobab.webstack"):
+        if not token:
+            raise ApiError(
+                "authentication",
+                message="no API token: set the api_token option or the DIGITALOCEAN_TOKEN environment variable",
+            )
+        self.transport = transport
+        self.token = token
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max(0, max_retries)
+        self.backoff = backoff
+        self.sleep = sleep
+        self.clock = clock
+        self.user_agent = user_agent
+        #: number of requests sent (tests and debugging)
+        self.calls = 0
+
+    # -- low level -----------------------------------------------------------
+    def url(self, path, query=None):
+        if path.startswith("http://") or path.startswith("https://"):
+            url = path
+        else:
+            url = self.api_url + "/" + path.lstrip("/")
+        if query:
+            items = [(k, v) for k, v in sorted(query.items()) if v is not None]
+            if items:
+                url += ("&" if "?" in url else "?") + urlencode(items)
+        return url
+
+    @staticmethod
+    def call_name(method, url):
+        parts = urlsplit(url)
+        return "%s %s" % (method, parts.path)
+
+    def _retry_delay(self, response, attempt):
+        """Seconds to wait before retrying ``response``."""
+        delay = None
+        headers = response.headers if response is not None else {}
+        retry_after = headers.get("retry-after")
+        if retry_after:
+            try:
+                delay = float(retry_after)
+            except ValueError:
+                delay = None
+        if delay is None and response is not None and response.status == 429:
+            reset = headers.get("ratelimit-reset")
+            if reset:
+                try:
+                    delay = float(reset) - self.clock()
+                except ValueError:
+                    delay = None
+        if delay is None:
+            delay = self.backoff * (2 ** attempt)
+        return min(max(delay, 0), MAX_RETRY_SLEEP)
+
+    def request(self, method, path, body=None, query=None, ok=None):
+        """Send one call; return the decoded JSON body (``{}`` when empty).
+
+        Retries 429, 5xx and connection failures up to ``max_retries`` times.
+        Raises :class:`ApiError` naming the call and the status otherwise.
+        """
+        url = self.url(path, query)
+        call = self.call_name(method, url)
+        headers = {
+            "Authorization": "Bearer %s" % self.token,
+            "Accept": "application/json",
+            "User-Agent": self.user_agent,
+        }
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        attempt = 0
+        while True:
+            self.calls += 1
+            response = self.transport(method, url, data, headers, self.timeout)
+            status = response.status
+            retryable = status == 429 or status >= 500 or status <= 0
+            if retryable and attempt < self.max_retries:
+                self.sleep(self._retry_delay(response, attempt))
+                attempt += 1
+                continue
+            break
+        payload = _json_or_none(response.body)
+        if status <= 0:
+            raise ApiError(call, message="no response: %s" % to_native(response.error or "connection failed"))
+        if ok is None:
+            ok = range(200, 300)
+        if status not in ok:
+            message = None
+            request_id = None
+            if isinstance(payload, dict):
+                message = payload.get("message")
+                if payload.get("id") and message:
+                    message = "%s (%s)" % (message, payload.get("id"))
+                request_id = payload.get("request_id")
+            elif response.body:
+                message = to_text(response.body, errors="surrogate_or_replace")[:200]
+            if retryable and attempt:
+                message = "%s (gave up after %d retries)" % (message or "server error", attempt)
+            raise ApiError(call, status=status, message=message, body=payload, request_id=request_id)
+        return payload if payload is not None else {}
+
+    def get(self, path, query=None):
+        return self.request("GET", path, query=query)
+
+    def post(self, path, body=None):
+        return self.request("POST", path, body=body if body is not None else {})
+
+    def put(self, path, body):
+        return self.request("PUT", path, body=body)
+
+    def patch(self, path, body):
+        return self.request("PATCH", path, body=body)
+
+    def delete(self, path, body=None):
+        return self.request("DELETE", path, body=body)
+
+    def get_or_none(self, path, query=None):
+        """GET that returns ``None`` on 404 instead of raising."""
+        try:
+            return self.get(path, query=query)
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def paginate(self, path, key, query=None, per_page=MAX_PER_PAGE):
+        """All items of a list endpoint, following ``links.pages.next``."""
+        query = dict(query or {})
+        query["per_page"] = min(int(per_page), MAX_PER_PAGE)
+        items = []
+        next_url = self.url(path, query)
+        seen = set()
+        while next_url:
+            if next_url in seen:
+                raise ApiError(self.call_name("GET", next_url), message="pagination loops on %s" % next_url)
+            seen.add(next_url)
+            page = self.request("GET", next_url)
+            items.extend(page.get(key) or [])
+            next_url = ((page.get("links") or {}).get("pages") or {}).get("next")
+        return items
+
+    # -- polling -------------------------------------------------------------
+    def wait_for(self, fetch, ready, what, timeout, interval, failed=None):
+        """Call ``fetch()`` until ``ready(value)``; return the last value.
+
+        ``failed(value)`` may return an error text to stop early.
+        Raises :class:`WaitTimeout` after ``timeout`` seconds.
+        """
+        deadline = self.clock() + timeout
+        while True:
+            value = fetch()
+            if ready(value):
+                return value
+            if failed is not None:
+                problem = failed(value)
+                if problem:
+                    raise ApiError(what, message=problem)
+            if self.clock() >= deadline:
+                raise WaitTimeout(what, message="timed out after %s seconds waiting" % timeout)
+            self.sleep(interval)
+
+    def wait_action(self, action_id, timeout, interval):
+        """Poll ``/actions/{id}`` until it is completed (or errored)."""
+        path = "actions/%s" % action_id
+
+        def fetch():
+            return self.get(path).get("action") or {}
+
+        def failed(action):
+            if action.get("status") == "errored":
+                return "action %s (%s) errored" % (action_id, action.get("type"))
+            return None
+
+        return self.wait_for(
+            fetch,
+            lambda a: a.get("status") == "completed",
+            self.call_name("GET", self.url(path)),
+            timeout,
+            interval,
+            failed,
+        )
+
+
+def client_from_params(module):
+    p = module.params
+    return DigitalOceanClient(
+        module_transport(module),
+        p.get("api_token"),
+        api_url=p.get("api_url") or DEFAULT_API_URL,
+        timeout=p.get("request_timeout") or 30,
+        max_retries=p.get("max_retries") if p.get("max_retries") is not None else 5,
+    )
+
+
+def build_module(argument_spec, **kwargs):
+    spec = common_argument_spec()
+    spec.update(argument_spec)
+    kwargs.setdefault("supports_check_mode", True)
+    return AnsibleModule(argument_spec=spec, **kwargs)
+
+
+class DigitalOceanModule(ResourceModule):
+    """ResourceModule with a DigitalOcean client and wait settings."""
+
+    def __init__(self, module):
+        super(DigitalOceanModule, self).__init__(module)
+        try:
+            self.client = client_from_params(module)
+        except ApiError as error:
+            module.fail_json(msg=error.describe())
+
+    def wait_settings(self):
+        return self.params["wait_timeout"], self.params["poll_interval"]
+
+    def wait_action(self, action_id):
+        timeout, interval = self.wait_settings()
+        return self.client.wait_action(action_id, timeout, interval)
+
+    def wait_for(self, fetch, ready, what, failed=None):
+        timeout, interval = self.wait_settings()
+        return self.client.wait_for(fetch, ready, what, timeout, interval, failed)
+
+    def find_one(self, items, what):
+        """The single match of ``items``, ``None`` when empty, fail when several."""
+        if len(items) > 1:
+            ids = ", ".join(to_native(i.get("id", i.get("uuid", i.get("name")))) for i in items)
+            self.fail("%d %s match, refusing to guess which one to manage (ids: %s)" % (len(items), what, ids))
+        return items[0] if items else None
+
+
+def droplet_ips(droplet):
+    """(public IPv4, private IPv4) of a droplet dict."""
+    public = private = None
+    for net in ((droplet or {}).get("networks") or {}).get("v4") or []:
+        if net.get("type") == "public" and public is None:
+            public = net.get("ip_address")
+        elif net.get("type") == "private" and private is None:
+            private = net.get("ip_address")
+    return public, private

@@ -1,0 +1,96 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: do_database_user
+short_description: Manage a user of a DigitalOcean managed database cluster
+description:
+  - Creates or drops one database user of a managed cluster.
+  - The generated password is returned at creation and on every run; register the result with C(no_log=true).
+version_added: 0.1.0
+author:
+  - baobab.webstack maintainers (@baobab)
+options:
+  state:
+    description: Whether the user must exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  cluster_id:
+    description: Id (UUID) of the cluster.
+    type: str
+    required: true
+  name:
+    description: User name.
+    type: str
+    required: true
+extends_documentation_fragment:
+  - baobab.webstack.digitalocean
+  - baobab.webstack.digitalocean.attributes
+"""
+
+EXAMPLES = r"""
+- name: Application user
+  baobab.webstack.do_database_user:
+    cluster_id: "{{ pg.database.id }}"
+    name: shop
+  register: shop_user
+  no_log: true
+"""
+
+RETURN = r"""
+user:
+  description: The user with its role and password (sensitive; empty after deletion).
+  returned: always
+  type: dict
+  sample: {"name": "shop", "role": "normal", "password": "..."}
+"""
+
+from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
+    DigitalOceanModule,
+    build_module,
+)
+
+
+class User(DigitalOceanModule):
+    resource_name = "user"
+
+    def run(self):
+        p = self.params
+        path = "databases/%s/users" % p["cluster_id"]
+        found = self.client.get_or_none("%s/%s" % (path, p["name"]))
+        current = found.get("user") if found else None
+        if p["state"] == "absent":
+            self.set_resource({})
+            if current:
+                self.set_diff(current, {})
+                if self.will_write():
+                    self.client.delete("%s/%s" % (path, p["name"]))
+            return
+        if current:
+            self.set_resource(current)
+            return
+        self.set_diff({}, {"name": p["name"]})
+        result = {"name": p["name"]}
+        if self.will_write():
+            result = self.client.post(path, {"name": p["name"]})["user"]
+        self.set_resource(result)
+
+
+def main():
+    module = build_module(dict(
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        cluster_id=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+    ))
+    User(module).execute()
+
+
+if __name__ == "__main__":
+    main()

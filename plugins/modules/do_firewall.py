@@ -1,0 +1,233 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: do_firewall
+short_description: Manage a DigitalOcean cloud firewall
+description:
+  - Creates, replaces or deletes a cloud firewall identified by its name.
+  - Rules are compared after normalisation (order, C(all) ports written C(0), empty targets dropped), so a
+    re-run with the same rules in another order changes nothing.
+  - The firewall always ends up with exactly the given rules, droplets and tags.
+version_added: 0.1.0
+author:
+  - baobab.webstack maintainers (@baobab)
+options:
+  state:
+    description: Whether the firewall must exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  name:
+    description: Name of the firewall (unique in the account for this module).
+    type: str
+    required: true
+  inbound_rules:
+    description: Allowed incoming traffic.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      protocol:
+        description: Protocol.
+        type: str
+        choices: [tcp, udp, icmp]
+        required: true
+      ports:
+        description: A port, a range (C(8000-9000)) or C(all). Ignored for icmp.
+        type: str
+      sources:
+        description: Where the traffic may come from.
+        type: dict
+        required: true
+        suboptions: &targets
+          addresses:
+            description: IPv4/IPv6 addresses or CIDR blocks (C(0.0.0.0/0), C(::/0)).
+            type: list
+            elements: str
+          droplet_ids:
+            description: Droplet ids.
+            type: list
+            elements: int
+          load_balancer_uids:
+            description: Load balancer ids.
+            type: list
+            elements: str
+          tags:
+            description: Droplet tags.
+            type: list
+            elements: str
+          kubernetes_ids:
+            description: Kubernetes cluster ids.
+            type: list
+            elements: str
+  outbound_rules:
+    description: Allowed outgoing traffic.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      protocol:
+        description: Protocol.
+        type: str
+        choices: [tcp, udp, icmp]
+        required: true
+      ports:
+        description: A port, a range or C(all). Ignored for icmp.
+        type: str
+      destinations:
+        description: Where the traffic may go.
+        type: dict
+        required: true
+        suboptions: *targets
+  droplet_ids:
+    description: Droplets the firewall applies to.
+    type: list
+    elements: int
+    default: []
+  tags:
+    description: Droplet tags the firewall applies to.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - baobab.webstack.digitalocean
+  - baobab.webstack.digitalocean.attributes
+"""
+
+EXAMPLES = r"""
+- name: Web tier firewall
+  baobab.webstack.do_firewall:
+    name: shop-web
+    tags: [app]
+    inbound_rules:
+      - protocol: tcp
+        ports: "22"
+        sources: {addresses: ["0.0.0.0/0", "::/0"]}
+      - protocol: tcp
+        ports: "80"
+        sources: {load_balancer_uids: ["{{ lb.load_balancer.id }}"]}
+    outbound_rules:
+      - protocol: tcp
+        ports: all
+        destinations: {addresses: ["0.0.0.0/0", "::/0"]}
+"""
+
+RETURN = r"""
+firewall:
+  description: The firewall as the API returns it (empty after deletion).
+  returned: always
+  type: dict
+  sample: {"id": "bb4b2611-3d72-467b-8602-280330ecd65c", "name": "shop-web", "status": "succeeded", "tags": ["app"]}
+"""
+
+from ansible_collections.baobab.webstack.plugins.module_utils._base import normalise  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
+    DigitalOceanModule,
+    build_module,
+)
+
+TARGET_KEYS = ("addresses", "droplet_ids", "load_balancer_uids", "tags", "kubernetes_ids")
+
+
+def normalise_rules(rules, side):
+    """Rules in the form the API returns them, sorted, so that two equivalent lists compare equal."""
+    out = []
+    for rule in rules or []:
+        protocol = (rule.get("protocol") or "").lower()
+        ports = str(rule.get("ports") or "0")
+        if protocol == "icmp" or ports.lower() == "all":
+            ports = "0"
+        target = {}
+        for key in TARGET_KEYS:
+            values = (rule.get(side) or {}).get(key)
+            if values:
+                cast = int if key == "droplet_ids" else str
+                target[key] = sorted(set(cast(v) for v in values))
+        out.append({"protocol": protocol, "ports": ports, side: target})
+    return normalise(out)
+
+
+def comparable(fw):
+    return {
+        "inbound_rules": normalise_rules(fw.get("inbound_rules"), "sources"),
+        "outbound_rules": normalise_rules(fw.get("outbound_rules"), "destinations"),
+        "droplet_ids": sorted(fw.get("droplet_ids") or []),
+        "tags": sorted(fw.get("tags") or []),
+    }
+
+
+class Firewall(DigitalOceanModule):
+    resource_name = "firewall"
+
+    def run(self):
+        p = self.params
+        firewalls = self.client.paginate("firewalls", "firewalls")
+        current = self.find_one([f for f in firewalls if f.get("name") == p["name"]], "firewalls named %s" % p["name"])
+        if p["state"] == "absent":
+            self.set_resource({})
+            if current:
+                self.set_diff(current, {})
+                if self.will_write():
+                    self.client.delete("firewalls/%s" % current["id"])
+            return
+        wanted = {
+            "inbound_rules": normalise_rules(p["inbound_rules"], "sources"),
+            "outbound_rules": normalise_rules(p["outbound_rules"], "destinations"),
+            "droplet_ids": sorted(p["droplet_ids"]),
+            "tags": sorted(p["tags"]),
+        }
+        if not wanted["inbound_rules"] and not wanted["outbound_rules"]:
+            self.fail("a firewall needs at least one inbound or outbound rule")
+        body = dict(wanted, name=p["name"])
+        if current is None:
+            self.set_diff({}, body)
+            result = body
+            if self.will_write():
+                result = self.client.post("firewalls", body)["firewall"]
+            self.set_resource(result)
+            return
+        have = comparable(current)
+        if have == wanted:
+            self.set_resource(current)
+            return
+        self.set_diff(dict(have, name=current["name"]), body)
+        result = dict(current, **wanted)
+        if self.will_write():
+            result = self.client.put("firewalls/%s" % current["id"], body)["firewall"]
+        self.set_resource(result)
+
+
+def main():
+    targets = dict(
+        addresses=dict(type="list", elements="str"),
+        droplet_ids=dict(type="list", elements="int"),
+        load_balancer_uids=dict(type="list", elements="str"),
+        tags=dict(type="list", elements="str"),
+        kubernetes_ids=dict(type="list", elements="str"),
+    )
+    rule = dict(
+        protocol=dict(type="str", required=True, choices=["tcp", "udp", "icmp"]),
+        ports=dict(type="str"),
+    )
+    module = build_module(dict(
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        name=dict(type="str", required=True),
+        inbound_rules=dict(type="list", elements="dict", default=[],
+                           options=dict(rule, sources=dict(type="dict", required=True, options=targets))),
+        outbound_rules=dict(type="list", elements="dict", default=[],
+                            options=dict(rule, destinations=dict(type="dict", required=True, options=targets))),
+        droplet_ids=dict(type="list", elements="int", default=[]),
+        tags=dict(type="list", elements="str", default=[]),
+    ))
+    Firewall(module).execute()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,330 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: do_load_balancer
+short_description: Manage a DigitalOcean load balancer
+description:
+  - Creates, updates or deletes a regional load balancer identified by its name, and waits until it is active.
+  - Targets are droplets with a tag (recommended; new app droplets join automatically) or a list of droplet ids.
+  - The load balancer ends up with exactly the given forwarding rules, health check and sticky sessions.
+version_added: 0.1.0
+author:
+  - baobab.webstack maintainers (@baobab)
+options:
+  state:
+    description: Whether the load balancer must exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  name:
+    description: Name (unique in the account for this module).
+    type: str
+    required: true
+  region:
+    description: Region slug. Required to create.
+    type: str
+  size_unit:
+    description: Number of nodes (capacity units).
+    type: int
+    default: 1
+  vpc_uuid:
+    description: VPC of the load balancer and its targets. Only used at creation.
+    type: str
+  tag:
+    description: Send traffic to the droplets with this tag. Mutually exclusive with O(droplet_ids).
+    type: str
+  droplet_ids:
+    description: Send traffic to these droplets.
+    type: list
+    elements: int
+  forwarding_rules:
+    description: How incoming traffic is forwarded. Required with O(state=present).
+    type: list
+    elements: dict
+    suboptions:
+      entry_protocol:
+        description: Protocol of incoming traffic.
+        type: str
+        required: true
+        choices: [http, https, http2, http3, tcp, udp]
+      entry_port:
+        description: Port of incoming traffic.
+        type: int
+        required: true
+      target_protocol:
+        description: Protocol to the droplets.
+        type: str
+        required: true
+        choices: [http, https, http2, tcp, udp]
+      target_port:
+        description: Port on the droplets.
+        type: int
+        required: true
+      tls_passthrough:
+        description: Pass HTTPS through to the droplets, which terminate TLS themselves.
+        type: bool
+        default: false
+      certificate_id:
+        description: Certificate used to terminate TLS on the load balancer.
+        type: str
+  health_check:
+    description: Health check of the targets; the provider's defaults fill what is left out.
+    type: dict
+    suboptions:
+      protocol:
+        description: Protocol.
+        type: str
+        choices: [http, https, tcp]
+        default: http
+      port:
+        description: Port on the droplets.
+        type: int
+        default: 80
+      path:
+        description: Path requested by http and https checks.
+        type: str
+        default: /
+      check_interval_seconds:
+        description: Seconds between two checks.
+        type: int
+        default: 10
+      response_timeout_seconds:
+        description: Seconds to wait for an answer.
+        type: int
+        default: 5
+      healthy_threshold:
+        description: Successes before a droplet gets traffic again.
+        type: int
+        default: 3
+      unhealthy_threshold:
+        description: Failures before a droplet stops getting traffic.
+        type: int
+        default: 5
+  sticky_sessions:
+    description: Session affinity. Off (C(none)) by default.
+    type: dict
+    suboptions:
+      type:
+        description: C(none) or C(cookies).
+        type: str
+        choices: [none, cookies]
+        default: none
+      cookie_name:
+        description: Cookie name with O(sticky_sessions.type=cookies).
+        type: str
+      cookie_ttl_seconds:
+        description: Cookie lifetime with O(sticky_sessions.type=cookies).
+        type: int
+  redirect_http_to_https:
+    description: Redirect HTTP on port 80 to HTTPS on port 443.
+    type: bool
+    default: false
+  enable_proxy_protocol:
+    description: Send the PROXY protocol header to the droplets.
+    type: bool
+    default: false
+  enable_backend_keepalive:
+    description: Keep connections to the droplets open.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - baobab.webstack.digitalocean
+  - baobab.webstack.digitalocean.attributes
+"""
+
+EXAMPLES = r"""
+- name: Load balancer in front of the app droplets, TLS passed through
+  baobab.webstack.do_load_balancer:
+    name: shop-lb
+    region: fra1
+    vpc_uuid: "{{ vpc.vpc.id }}"
+    tag: app
+    forwarding_rules:
+      - {entry_protocol: http, entry_port: 80, target_protocol: http, target_port: 80}
+      - {entry_protocol: https, entry_port: 443, target_protocol: https, target_port: 443, tls_passthrough: true}
+    health_check:
+      protocol: http
+      port: 80
+      path: /health
+  register: lb
+"""
+
+RETURN = r"""
+load_balancer:
+  description: The load balancer as the API returns it (empty after deletion).
+  returned: always
+  type: dict
+  sample: {"id": "4de7ac8b-495b-4884-9a69-1050c6793cd6", "name": "shop-lb", "ip": "198.51.100.10", "status": "active"}
+"""
+
+from ansible_collections.baobab.webstack.plugins.module_utils._base import normalise  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
+    DigitalOceanModule,
+    build_module,
+)
+
+HEALTH_DEFAULTS = {"protocol": "http", "port": 80, "path": "/", "check_interval_seconds": 10,
+                   "response_timeout_seconds": 5, "healthy_threshold": 3, "unhealthy_threshold": 5}
+
+
+def rule_key(rule):
+    out = dict((k, rule.get(k)) for k in ("entry_protocol", "entry_port", "target_protocol", "target_port"))
+    out["tls_passthrough"] = bool(rule.get("tls_passthrough"))
+    out["certificate_id"] = rule.get("certificate_id") or ""
+    return out
+
+
+def sticky_key(sticky):
+    sticky = sticky or {"type": "none"}
+    if sticky.get("type", "none") == "none":
+        return {"type": "none"}
+    return dict((k, v) for k, v in sticky.items() if v is not None)
+
+
+class LoadBalancer(DigitalOceanModule):
+    resource_name = "load_balancer"
+
+    def desired(self):
+        p = self.params
+        health = dict(HEALTH_DEFAULTS)
+        health.update(dict((k, v) for k, v in (p["health_check"] or {}).items() if v is not None))
+        if health["protocol"] == "tcp":
+            health.pop("path", None)
+        body = {
+            "name": p["name"],
+            "size_unit": p["size_unit"],
+            "forwarding_rules": [rule_key(r) for r in p["forwarding_rules"]],
+            "health_check": health,
+            "sticky_sessions": sticky_key(p["sticky_sessions"]),
+            "redirect_http_to_https": p["redirect_http_to_https"],
+            "enable_proxy_protocol": p["enable_proxy_protocol"],
+            "enable_backend_keepalive": p["enable_backend_keepalive"],
+        }
+        if p["tag"]:
+            body["tag"] = p["tag"]
+        else:
+            body["droplet_ids"] = sorted(p["droplet_ids"] or [])
+        return body
+
+    @staticmethod
+    def comparable(lb, wanted):
+        have = {
+            "name": lb.get("name"),
+            "size_unit": lb.get("size_unit"),
+            "forwarding_rules": normalise([rule_key(r) for r in lb.get("forwarding_rules") or []]),
+            "health_check": dict((k, (lb.get("health_check") or {}).get(k)) for k in wanted["health_check"]),
+            "sticky_sessions": sticky_key(lb.get("sticky_sessions")),
+            "redirect_http_to_https": bool(lb.get("redirect_http_to_https")),
+            "enable_proxy_protocol": bool(lb.get("enable_proxy_protocol")),
+            "enable_backend_keepalive": bool(lb.get("enable_backend_keepalive")),
+        }
+        if "tag" in wanted:
+            have["tag"] = lb.get("tag") or ""
+        else:
+            have["droplet_ids"] = sorted(lb.get("droplet_ids") or [])
+        return have
+
+    def wait_active(self, lb):
+        if lb.get("status") == "active" or not self.params["wait"]:
+            return lb
+        path = "load_balancers/%s" % lb["id"]
+        return self.wait_for(
+            lambda: self.client.get(path)["load_balancer"],
+            lambda x: x.get("status") == "active",
+            "GET /v2/%s (load balancer %s becoming active)" % (path, lb["name"]),
+            failed=lambda x: "load balancer %s errored" % lb["name"] if x.get("status") == "errored" else None,
+        )
+
+    def run(self):
+        p = self.params
+        lbs = self.client.paginate("load_balancers", "load_balancers")
+        current = self.find_one([x for x in lbs if x.get("name") == p["name"]], "load balancers named %s" % p["name"])
+        if p["state"] == "absent":
+            self.set_resource({})
+            if current:
+                self.set_diff(current, {})
+                if self.will_write():
+                    self.client.delete("load_balancers/%s" % current["id"])
+            return
+        wanted = self.desired()
+        if current is None:
+            if not p["region"]:
+                self.fail("region is required to create load balancer %s" % p["name"])
+            body = dict(wanted, region=p["region"])
+            if p["vpc_uuid"]:
+                body["vpc_uuid"] = p["vpc_uuid"]
+            self.set_diff({}, body)
+            lb = dict(body, status="new")
+            if self.will_write():
+                lb = self.wait_active(self.client.post("load_balancers", body)["load_balancer"])
+            self.set_resource(lb)
+            return
+        if p["region"] and p["region"] != (current.get("region") or {}).get("slug"):
+            self.fail("load balancer %s is in %s; it cannot move to %s"
+                      % (p["name"], current["region"]["slug"], p["region"]))
+        have = self.comparable(current, wanted)
+        want = dict(wanted, forwarding_rules=normalise(wanted["forwarding_rules"]))
+        lb = current
+        if have != want:
+            self.set_diff(have, want)
+            lb = dict(current, **wanted)
+            if self.will_write():
+                body = dict(wanted, region=current["region"]["slug"], vpc_uuid=current.get("vpc_uuid"))
+                lb = self.client.put("load_balancers/%s" % current["id"], body)["load_balancer"]
+        if not self.check_mode:
+            lb = self.wait_active(lb)
+        self.set_resource(lb)
+
+
+def main():
+    module = build_module(
+        dict(
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            name=dict(type="str", required=True),
+            region=dict(type="str"),
+            size_unit=dict(type="int", default=1),
+            vpc_uuid=dict(type="str"),
+            tag=dict(type="str"),
+            droplet_ids=dict(type="list", elements="int"),
+            forwarding_rules=dict(type="list", elements="dict", options=dict(
+                entry_protocol=dict(type="str", required=True,
+                                    choices=["http", "https", "http2", "http3", "tcp", "udp"]),
+                entry_port=dict(type="int", required=True),
+                target_protocol=dict(type="str", required=True, choices=["http", "https", "http2", "tcp", "udp"]),
+                target_port=dict(type="int", required=True),
+                tls_passthrough=dict(type="bool", default=False),
+                certificate_id=dict(type="str"),
+            )),
+            health_check=dict(type="dict", options=dict(
+                protocol=dict(type="str", default="http", choices=["http", "https", "tcp"]),
+                port=dict(type="int", default=80),
+                path=dict(type="str", default="/"),
+                check_interval_seconds=dict(type="int", default=10),
+                response_timeout_seconds=dict(type="int", default=5),
+                healthy_threshold=dict(type="int", default=3),
+                unhealthy_threshold=dict(type="int", default=5),
+            )),
+            sticky_sessions=dict(type="dict", options=dict(
+                type=dict(type="str", default="none", choices=["none", "cookies"]),
+                cookie_name=dict(type="str"),
+                cookie_ttl_seconds=dict(type="int"),
+            )),
+            redirect_http_to_https=dict(type="bool", default=False),
+            enable_proxy_protocol=dict(type="bool", default=False),
+            enable_backend_keepalive=dict(type="bool", default=False),
+        ),
+        mutually_exclusive=[("tag", "droplet_ids")],
+        required_if=[("state", "present", ("forwarding_rules",))],
+    )
+    LoadBalancer(module).execute()
+
+
+if __name__ == "__main__":
+    main()

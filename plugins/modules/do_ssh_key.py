@@ -1,0 +1,144 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: do_ssh_key
+short_description: Manage an SSH public key of a DigitalOcean account
+description:
+  - Adds, renames or removes an SSH public key of the account.
+  - The key is identified by its fingerprint (MD5, as DigitalOcean shows it), so the same key is never
+    uploaded twice whatever its name.
+version_added: 0.1.0
+author:
+  - baobab.webstack maintainers (@baobab)
+options:
+  state:
+    description: Whether the key must exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  name:
+    description:
+      - Name shown in the control panel. Required to create a key; an existing key with another name is renamed.
+    type: str
+  public_key:
+    description:
+      - The public key in OpenSSH format (C(ssh-ed25519 AAAA... comment)).
+      - Required with O(state=present). With O(state=absent), O(public_key) or O(fingerprint) identifies the key.
+    type: str
+  fingerprint:
+    description:
+      - MD5 fingerprint of the key (C(aa:bb:...)), an alternative to O(public_key) with O(state=absent).
+    type: str
+extends_documentation_fragment:
+  - baobab.webstack.digitalocean
+  - baobab.webstack.digitalocean.attributes
+"""
+
+EXAMPLES = r"""
+- name: Upload the deploy key
+  baobab.webstack.do_ssh_key:
+    name: deploy
+    public_key: "{{ lookup('ansible.builtin.file', 'files/deploy.pub') }}"
+
+- name: Remove it
+  baobab.webstack.do_ssh_key:
+    public_key: "{{ lookup('ansible.builtin.file', 'files/deploy.pub') }}"
+    state: absent
+"""
+
+RETURN = r"""
+ssh_key:
+  description: The key as the API returns it (empty after removal).
+  returned: always
+  type: dict
+  sample: {"id": 512190, "fingerprint": "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa", "name": "deploy",
+           "public_key": "ssh-ed25519 AAAA... deploy"}
+"""
+
+import base64  # noqa: E402
+import binascii  # noqa: E402
+import hashlib  # noqa: E402
+
+from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
+    DigitalOceanModule,
+    build_module,
+)
+
+
+def fingerprint_of(public_key):
+    """MD5 fingerprint of an OpenSSH public key, or None when it does not parse."""
+    parts = (public_key or "").strip().split()
+    if len(parts) < 2:
+        return None
+    try:
+        raw = base64.b64decode(parts[1].encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return None
+    digest = hashlib.md5(raw).hexdigest()  # noqa: S324 - the provider's fingerprint format
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+class SshKey(DigitalOceanModule):
+    resource_name = "ssh_key"
+
+    def run(self):
+        p = self.params
+        fingerprint = p["fingerprint"]
+        if p["public_key"]:
+            fingerprint = fingerprint_of(p["public_key"])
+            if fingerprint is None:
+                self.fail("public_key is not an OpenSSH public key (expected 'type base64 [comment]')")
+        if not fingerprint:
+            self.fail("one of public_key or fingerprint is required")
+        keys = self.client.paginate("account/keys", "ssh_keys")
+        current = self.find_one([k for k in keys if k.get("fingerprint") == fingerprint], "SSH keys")
+        if p["state"] == "absent":
+            self.set_resource({})
+            if current:
+                self.set_diff(current, {})
+                if self.will_write():
+                    self.client.delete("account/keys/%s" % current["id"])
+            return
+        if not p["public_key"]:
+            self.fail("public_key is required with state=present")
+        if current is None:
+            if not p["name"]:
+                self.fail("name is required to create an SSH key")
+            wanted = {"name": p["name"], "public_key": p["public_key"].strip()}
+            self.set_diff({}, wanted)
+            created = dict(wanted, fingerprint=fingerprint)
+            if self.will_write():
+                created = self.client.post("account/keys", wanted)["ssh_key"]
+            self.set_resource(created)
+            return
+        after = dict(current)
+        if p["name"] and p["name"] != current.get("name"):
+            after["name"] = p["name"]
+            if self.will_write():
+                after = self.client.put("account/keys/%s" % current["id"], {"name": p["name"]})["ssh_key"]
+        self.set_diff(current, after)
+        self.set_resource(after)
+
+
+def main():
+    module = build_module(
+        dict(
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            name=dict(type="str"),
+            public_key=dict(type="str"),
+            fingerprint=dict(type="str"),
+        ),
+        mutually_exclusive=[("public_key", "fingerprint")],
+    )
+    SshKey(module).execute()
+
+
+if __name__ == "__main__":
+    main()

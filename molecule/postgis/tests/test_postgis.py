@@ -1,0 +1,286 @@
+"""PostGIS servers answer real spatial queries from the allowed application
+host over TLS with SCRAM, refuse the host outside pg_hba.conf, carry the
+computed tuning, and refuse bad input without disturbing the running server.
+"""
+
+import json
+import math
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import testinfra
+
+testinfra_hosts = ["postgis-deb12", "postgis-deb13"]
+
+SCENARIO = Path(__file__).resolve().parents[1]
+PROJECT = SCENARIO.parents[1]
+APP_PASSWORD = "app-Secr3t-for-tests"
+CLIENTAPP_PASSWORD = "clientapp-Secr3t-for-tests"
+DAKAR = (14.6928, -17.4467)  # lat, lon
+ABIDJAN = (5.3600, -4.0083)
+DISTANCE_SQL = (
+    "SELECT ST_Distance('SRID=4326;POINT(-17.4467 14.6928)'::geography, 'SRID=4326;POINT(-4.0083 5.3600)'::geography)"
+)
+
+
+def vincenty_wgs84(p1, p2):
+    """Inverse Vincenty on the WGS84 ellipsoid, metres (sub-millimetre)."""
+    a, f = 6378137.0, 1 / 298.257223563
+    b = a * (1 - f)
+    lat1, lon1 = map(math.radians, p1)
+    lat2, lon2 = map(math.radians, p2)
+    u1 = math.atan((1 - f) * math.tan(lat1))
+    u2 = math.atan((1 - f) * math.tan(lat2))
+    big_l = lon2 - lon1
+    lam = big_l
+    for _ in range(200):
+        sin_lam, cos_lam = math.sin(lam), math.cos(lam)
+        sin_sigma = math.hypot(
+            math.cos(u2) * sin_lam,
+            math.cos(u1) * math.sin(u2) - math.sin(u1) * math.cos(u2) * cos_lam,
+        )
+        cos_sigma = math.sin(u1) * math.sin(u2) + math.cos(u1) * math.cos(u2) * cos_lam
+        sigma = math.atan2(sin_sigma, cos_sigma)
+        sin_alpha = math.cos(u1) * math.cos(u2) * sin_lam / sin_sigma
+        cos2_alpha = 1 - sin_alpha**2
+        cos_2sm = cos_sigma - 2 * math.sin(u1) * math.sin(u2) / cos2_alpha
+        c = f / 16 * cos2_alpha * (4 + f * (4 - 3 * cos2_alpha))
+        lam_prev = lam
+        lam = big_l + (1 - c) * f * sin_alpha * (
+            sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm**2))
+        )
+        if abs(lam - lam_prev) < 1e-12:
+            break
+    u_sq = cos2_alpha * (a**2 - b**2) / b**2
+    big_a = 1 + u_sq / 16384 * (4096 + u_sq * (-768 + u_sq * (320 - 175 * u_sq)))
+    big_b = u_sq / 1024 * (256 + u_sq * (-128 + u_sq * (74 - 47 * u_sq)))
+    delta_sigma = (
+        big_b
+        * sin_sigma
+        * (
+            cos_2sm
+            + big_b
+            / 4
+            * (
+                cos_sigma * (-1 + 2 * cos_2sm**2)
+                - big_b / 6 * cos_2sm * (-3 + 4 * sin_sigma**2) * (-3 + 4 * cos_2sm**2)
+            )
+        )
+    )
+    return b * big_a * (sigma - delta_sigma)
+
+
+def haversine(p1, p2, radius=6371008.8):
+    lat1, lon1, lat2, lon2 = map(math.radians, (*p1, *p2))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * radius * math.asin(math.sqrt(h))
+
+
+@pytest.fixture(scope="module")
+def app():
+    return testinfra.get_host("docker://postgis-app")
+
+
+@pytest.fixture(scope="module")
+def other():
+    return testinfra.get_host("docker://postgis-other")
+
+
+def server_name(host):
+    return host.check_output("hostname")
+
+
+def psql_from(client, server, sql, user="app", password=APP_PASSWORD, db="app", sslmode="require"):
+    conninfo = f"host={server} dbname={db} user={user} sslmode={sslmode} connect_timeout=5"
+    return client.run(f"PGPASSWORD='{password}' psql '{conninfo}' -XAtc \"{sql}\"")
+
+
+def psql_local(host, sql, db="app"):
+    return host.check_output(f'sudo -u postgres psql -XAt -d {db} -c "{sql}"')
+
+
+def test_reference_distance_is_sane():
+    # The ellipsoidal reference against the spherical one: same ballpark
+    # (about 1,797 km by Vincenty, 1,799 km on the mean sphere), yet they
+    # differ by more than a kilometre, so only the ellipsoid may be the
+    # yardstick for PostGIS's geography type (which measures on WGS84).
+    geodesic, spherical = vincenty_wgs84(DAKAR, ABIDJAN), haversine(DAKAR, ABIDJAN)
+    assert 1_790_000 < geodesic < 1_805_000
+    assert abs(geodesic - spherical) > 1000
+
+
+def test_app_host_runs_the_geodesic_query_over_tls(host, app):
+    result = psql_from(app, server_name(host), DISTANCE_SQL)
+    assert result.rc == 0, result.stderr
+    distance = float(result.stdout)
+    expected = vincenty_wgs84(DAKAR, ABIDJAN)
+    assert abs(distance - expected) < 1.0, (distance, expected)
+
+
+def test_app_connection_uses_tls_and_scram(host, app):
+    result = psql_from(
+        app,
+        server_name(host),
+        "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    )
+    assert result.rc == 0, result.stderr
+    ssl, version = result.stdout.strip().split("|")
+    assert ssl == "t"
+    assert version in ("TLSv1.2", "TLSv1.3")
+    assert psql_local(host, "SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname = 'app'") == "SCRAM-SHA-256$"
+    methods = psql_local(
+        host, "SELECT DISTINCT type || ' ' || auth_method FROM pg_hba_file_rules WHERE 'app' = ANY(user_name)"
+    )
+    assert methods == "hostssl scram-sha-256"
+
+
+def test_wrong_password_is_refused(host, app):
+    result = psql_from(app, server_name(host), "SELECT 1", password="not-the-password")
+    assert result.rc != 0
+    assert "password authentication failed" in result.stderr
+
+
+def test_plaintext_connection_is_refused(host, app):
+    result = psql_from(app, server_name(host), "SELECT 1", sslmode="disable")
+    assert result.rc != 0
+    assert "no pg_hba.conf entry" in result.stderr
+
+
+def test_host_outside_the_allowed_list_is_refused(host, other):
+    result = psql_from(other, server_name(host), "SELECT 1")
+    assert result.rc != 0
+    assert "no pg_hba.conf entry" in result.stderr
+
+
+def test_extensions_in_the_app_database(host):
+    names = set(psql_local(host, "SELECT extname FROM pg_extension").split())
+    assert {"postgis", "postgis_topology", "pg_trgm"} <= names
+    # pg_trgm really works, not only registered
+    assert psql_local(host, "SELECT similarity('Abidjan', 'Abidjan')") == "1"
+
+
+def test_full_version(host):
+    full = psql_local(host, "SELECT postgis_full_version()")
+    print(f"{server_name(host)}: {full}")
+    major = host.ansible("setup", "filter=ansible_distribution_major_version")["ansible_facts"][
+        "ansible_distribution_major_version"
+    ]
+    expected = {"12": 'POSTGIS="3.3', "13": 'POSTGIS="3.5'}[major]
+    assert full.startswith(expected), full
+    server = psql_local(host, "SHOW server_version_num")
+    assert server[:2] == {"12": "15", "13": "17"}[major]
+
+
+def test_tuning_follows_the_formulas(host):
+    # 2048 MB host, 50 % for PostgreSQL = 1024 MB; see the role README.
+    expected = {
+        "shared_buffers": "256MB",
+        "effective_cache_size": "768MB",
+        "maintenance_work_mem": "64MB",
+        "work_mem": "4MB",
+        "max_connections": "100",
+        "max_wal_size": "4GB",
+        "checkpoint_completion_target": "0.9",
+        "ssl": "on",
+        "password_encryption": "scram-sha-256",
+    }
+    for name, value in expected.items():
+        assert psql_local(host, f"SHOW {name}") == value, name
+    addresses = psql_local(host, "SHOW listen_addresses").split(",")
+    assert addresses[0] == "localhost" and len(addresses) == 2
+    assert psql_local(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
+
+
+def test_client_mode_created_objects_over_tls(host, app):
+    # postgis-app ran the role in client mode (as against a managed database)
+    assert psql_local(host, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'clientdb'") == "clientapp"
+    result = psql_from(
+        app,
+        server_name(host),
+        "SELECT ST_AsText(ST_Point(1, 2))",
+        user="clientapp",
+        password=CLIENTAPP_PASSWORD,
+        db="clientdb",
+    )
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip() == "POINT(1 2)"
+
+
+def run_converge(limit, extra):
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(PROJECT / ".cache" / "collections")
+    env["ANSIBLE_ROLES_PATH"] = str(PROJECT / "roles")
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    return subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "--limit",
+            limit,
+            "-e",
+            json.dumps(extra),
+            str(SCENARIO / "converge.yml"),
+        ],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+BAD_INPUT = {
+    "pg_hba": (
+        {"postgis_hba_entries": [{"database": "app", "user": "app", "address": "10.0.0.300/32"}]},
+        "/etc/postgresql/15/main/pg_hba.conf",
+        ["pg_hba.conf", "line 7:", "Rejected lines: hostssl  app  app  10.0.0.300/32"],
+    ),
+    "setting": (
+        {"postgis_settings": {"work_mem": "lots"}},
+        "/etc/postgresql/15/main/conf.d/50-baobab.conf",
+        ["50-baobab.conf", "invalid value for parameter", "work_mem", "Rejected lines: work_mem = "],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_fails_and_leaves_the_server_serving(host, app, case):
+    if server_name(host) != "postgis-deb12":
+        pytest.skip("bad input is exercised on one server")
+    extra, path, needles = BAD_INPUT[case]
+    before = host.file(path).sha256sum
+    started = psql_local(host, "SELECT pg_postmaster_start_time()")
+    run = run_converge("postgis-deb12", extra)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    for needle in needles:
+        assert needle in output, output
+    assert "previous file was restored" in output
+    assert host.file(path).sha256sum == before
+    assert psql_local(host, "SELECT pg_postmaster_start_time()") == started
+    assert psql_local(host, "SHOW work_mem") == "4MB"
+    assert psql_local(host, "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL") == "0"
+    assert psql_local(host, "SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL") == "0"
+    result = psql_from(app, "postgis-deb12", DISTANCE_SQL)
+    assert result.rc == 0, result.stderr
+
+
+def test_reload_only_setting_changes_without_restart(host):
+    # The first converge already needed a restart (shared_buffers and
+    # listen_addresses differ from Debian's defaults; SHOW proves it took).
+    # A setting PostgreSQL reloads must not restart the server.
+    if server_name(host) != "postgis-deb12":
+        pytest.skip("playbook runs are exercised on one server")
+    started = psql_local(host, "SELECT pg_postmaster_start_time()")
+    run = run_converge("postgis-deb12", {"postgis_settings": {"log_min_duration_statement": "750ms"}})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert psql_local(host, "SHOW log_min_duration_statement") == "750ms"
+    assert psql_local(host, "SELECT pg_postmaster_start_time()") == started
+    run = run_converge("postgis-deb12", {})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert psql_local(host, "SHOW log_min_duration_statement") == "-1"
+    assert psql_local(host, "SELECT pg_postmaster_start_time()") == started

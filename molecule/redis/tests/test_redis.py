@@ -1,0 +1,197 @@
+"""Redis refuses anonymous clients, confines the Laravel ACL user to its key
+prefix and keeps it away from dangerous commands, applies live settings
+without a restart, serves the www-data group over the socket, and refuses bad
+input without touching the running server."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SCENARIO = Path(__file__).resolve().parents[1]
+PROJECT = SCENARIO.parents[1]
+ADMIN = "admin-Secr3t-for-tests-only"
+LARAVEL = "laravel-Secr3t-for-tests"
+SOCKET = "/run/redis/redis-server.sock"
+
+
+def cli(host, *args, user=None, password=None, via="-h 127.0.0.1"):
+    auth = ""
+    if user:
+        auth = f"--user {user} --pass '{password}' --no-auth-warning"
+    elif password:
+        auth = f"--pass '{password}' --no-auth-warning"
+    cmd = f"redis-cli {via} {auth} " + " ".join(f"'{a}'" for a in args)
+    return host.run(cmd)
+
+
+def admin(host, *args):
+    result = cli(host, *args, password=ADMIN)
+    assert result.rc == 0, result.stderr
+    return result.stdout.strip()
+
+
+def app(host, *args, via="-h 127.0.0.1"):
+    return cli(host, *args, user="laravel", password=LARAVEL, via=via).stdout.strip()
+
+
+def main_pid(host):
+    return host.check_output("systemctl show -p MainPID --value redis-server")
+
+
+def test_anonymous_commands_are_refused(host):
+    for command in (("SET", "laravel:x", "1"), ("GET", "laravel:x"), ("CONFIG", "GET", "save")):
+        assert cli(host, *command).stdout.startswith("NOAUTH"), command
+    assert cli(host, "PING", password="wrong-password").stdout.startswith(("WRONGPASS", "AUTH failed", "NOAUTH"))
+
+
+def test_app_user_works_inside_its_prefix(host):
+    assert app(host, "SET", "laravel:greeting", "nanga def") == "OK"
+    assert app(host, "GET", "laravel:greeting") == "nanga def"
+    assert app(host, "DEL", "laravel:greeting") == "1"
+
+
+def test_app_user_is_denied_outside_its_prefix(host):
+    assert app(host, "SET", "other:greeting", "x").startswith("NOPERM")
+    assert app(host, "GET", "sessions:abc").startswith("NOPERM")
+
+
+@pytest.mark.parametrize("command", [("CONFIG", "GET", "maxmemory"), ("FLUSHALL",), ("FLUSHDB",), ("KEYS", "*")])
+def test_dangerous_commands_are_denied_to_the_app_user(host, command):
+    assert app(host, *command).startswith("NOPERM"), command
+
+
+@pytest.mark.parametrize("command", [("DEBUG", "SLEEP", "0"), ("SHUTDOWN",), ("CONFIG", "SET", "save", "")])
+def test_acl_denies_what_must_not_be_tried_live(host, command):
+    # DEBUG is also refused by enable-debug-command; ask the ACL itself
+    verdict = admin(host, "ACL", "DRYRUN", "laravel", *command)
+    assert "no permissions" in verdict, verdict
+
+
+def test_settings_are_live(host):
+    assert admin(host, "CONFIG", "GET", "appendonly").split() == ["appendonly", "yes"]
+    assert admin(host, "CONFIG", "GET", "save").splitlines()[1:] in ([], [""])
+    assert admin(host, "CONFIG", "GET", "maxmemory").split() == ["maxmemory", str(64 * 1024 * 1024)]
+    assert admin(host, "CONFIG", "GET", "maxmemory-policy").split() == ["maxmemory-policy", "allkeys-lfu"]
+    assert admin(host, "CONFIG", "GET", "protected-mode").split() == ["protected-mode", "yes"]
+    # the AOF really exists on disk (Redis 7 keeps it in appendonlydir)
+    assert host.run("ls /var/lib/redis/appendonlydir/ || ls /var/lib/redis/appendonly.aof").rc == 0
+
+
+def test_listens_only_on_loopback_and_the_private_address(host):
+    address = host.check_output("hostname -I").split()[0]
+    bind = admin(host, "CONFIG", "GET", "bind").splitlines()[1].split()
+    assert bind == ["127.0.0.1", "-::1", address]
+    # no wildcard listener in the kernel's socket table (port 6379 = 18EB)
+    listeners = [
+        line.split()[1]
+        for line in host.file("/proc/net/tcp").content_string.splitlines()[1:]
+        if line.split()[3] == "0A" and line.split()[1].endswith(":18EB")
+    ]
+    assert "00000000:18EB" not in listeners
+    assert len(listeners) == 2
+    assert app(host, "PING", via=f"-h {address}") == "PONG"
+
+
+def test_socket_serves_the_php_fpm_group(host):
+    sock = host.file(SOCKET)
+    assert sock.is_socket
+    assert sock.group == "www-data"
+    assert sock.mode == 0o770
+    auth = f"--user laravel --pass '{LARAVEL}' --no-auth-warning"
+    ok = host.run(f"sudo -u www-data redis-cli -s {SOCKET} {auth} SET laravel:via-socket 1")
+    assert ok.stdout.strip() == "OK", ok.stderr
+    denied = host.run(f"sudo -u nobody redis-cli -s {SOCKET} {auth} PING")
+    assert "Permission denied" in denied.stdout + denied.stderr
+
+
+def test_kernel_settings_skipped_in_container(host):
+    # Inside these containers the role must leave the kernel alone; the
+    # sysctl/THP branch itself cannot be exercised here.
+    assert not host.file("/etc/sysctl.d/60-redis.conf").exists
+    assert not host.file("/etc/tmpfiles.d/redis-thp.conf").exists
+
+
+def only_on_debian12(host):
+    # Each run is a full ansible-playbook: exercise it on one server only.
+    if host.check_output("hostname") != "redis-deb12":
+        pytest.skip("playbook runs are exercised on redis-deb12")
+
+
+def run_converge(host, extra):
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(PROJECT / ".cache" / "collections")
+    env["ANSIBLE_ROLES_PATH"] = str(PROJECT / "roles")
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    return subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "--limit",
+            host.check_output("hostname"),
+            "-e",
+            json.dumps(extra),
+            str(SCENARIO / "converge.yml"),
+        ],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_live_setting_changes_without_restart(host):
+    only_on_debian12(host)
+    pid = main_pid(host)
+    run = run_converge(host, {"redis_maxmemory_mb": 32})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert admin(host, "CONFIG", "GET", "maxmemory").split()[1] == str(32 * 1024 * 1024)
+    assert "maxmemory 33554432" in host.file("/etc/redis/live.conf").content_string
+    assert main_pid(host) == pid
+    run = run_converge(host, {})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert admin(host, "CONFIG", "GET", "maxmemory").split()[1] == str(64 * 1024 * 1024)
+    assert main_pid(host) == pid
+
+
+def test_bad_acl_rule_fails_and_leaves_the_server_untouched(host):
+    only_on_debian12(host)
+    before = {
+        p: host.file(p).sha256sum for p in ("/etc/redis/users.acl", "/etc/redis/redis.conf", "/etc/redis/live.conf")
+    }
+    pid = main_pid(host)
+    users = [
+        {
+            "name": "laravel",
+            "password": LARAVEL,
+            "keys": ["~laravel:*"],
+            "commands": "+@all -@nosuchcategory",
+        }
+    ]
+    run = run_converge(host, {"redis_acl_users": users, "redis_maxmemory_mb": 16})
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    assert "Redis rejected redis_acl_users rules" in output
+    assert "laravel" in output and "nosuchcategory" in output
+    assert LARAVEL not in output
+    assert {p: host.file(p).sha256sum for p in before} == before
+    assert main_pid(host) == pid
+    assert admin(host, "CONFIG", "GET", "maxmemory").split()[1] == str(64 * 1024 * 1024)
+    assert "__baobab_check" not in admin(host, "ACL", "USERS")
+    assert app(host, "SET", "laravel:still", "here") == "OK"
+
+
+def test_invalid_value_is_refused_before_any_change(host):
+    only_on_debian12(host)
+    pid = main_pid(host)
+    run = run_converge(host, {"redis_maxmemory_policy": "sometimes"})
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "redis_maxmemory_policy" in output
+    assert main_pid(host) == pid
+    assert admin(host, "CONFIG", "GET", "maxmemory-policy").split()[1] == "allkeys-lfu"

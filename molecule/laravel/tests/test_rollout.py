@@ -1,0 +1,194 @@
+"""Release management across a rollout, driven with ansible-playbook against
+the scenario's inventory: release B (an artifact without vendor/, so composer
+runs on the host) replaces A, a rollback returns to A, a
+rollback with no older release refuses, a release whose migration fails is
+never activated, a held deploy lock stops a deployment, and releases beyond
+laravel_keep_releases are removed.
+
+These tests run once for all hosts, in file order (each builds on the
+state the previous one left)."""
+
+import io
+import json
+import os
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+import testinfra
+from helpers import ROOT, http, live_release
+
+SCENARIO = Path(__file__).resolve().parents[1]
+PROJECT = SCENARIO.parents[1]
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+BUILDER = PROJECT / "tests" / "fixtures" / "build-laravel-artifact.sh"
+RELEASE_A = "20240101-a"
+RELEASE_B = "20240102-b"
+RELEASE_C = "20240103-c"
+
+pytestmark = pytest.mark.skipif(not INVENTORY, reason="needs the molecule inventory (run through molecule verify)")
+
+
+def hosts():
+    return testinfra.get_hosts(["ansible://all"], ansible_inventory=INVENTORY)
+
+
+def playbook(name, *args, **env):
+    run_env = dict(os.environ)
+    run_env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".cache" / "collections"),
+        ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
+        ANSIBLE_FORCE_COLOR="0",
+        MOLECULE_EPHEMERAL_DIRECTORY=str(EPHEMERAL),
+        **env,
+    )
+    cfg = EPHEMERAL / "ansible.cfg"
+    if cfg.is_file():
+        run_env["ANSIBLE_CONFIG"] = str(cfg)
+    res = subprocess.run(
+        ["ansible-playbook", "-i", INVENTORY, str(SCENARIO / name), *args],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    return res.returncode, res.stdout + res.stderr
+
+
+def build(version, out, no_vendor=False):
+    args = [str(BUILDER), str(out), version] + (["--no-vendor"] if no_vendor else [])
+    subprocess.run(args, check=True, capture_output=True)
+    return out
+
+
+def with_failing_migration(src, out):
+    """Copy an artifact and add a migration that raises."""
+    code = (
+        b"<?php\n\nuse Illuminate\\Database\\Migrations\\Migration;\n\n"
+        b"return new class extends Migration {\n"
+        b"    public function up()\n    {\n"
+        b"        throw new RuntimeException('deliberately broken migration');\n    }\n};\n"
+    )
+    with tarfile.open(src, "r:gz") as tin, tarfile.open(out, "w:gz") as tout:
+        for member in tin.getmembers():
+            tout.addfile(member, tin.extractfile(member) if member.isfile() else None)
+        info = tarfile.TarInfo("./database/migrations/2099_01_01_000000_broken.php")
+        info.size, info.mode = len(code), 0o644
+        tout.addfile(info, io.BytesIO(code))
+    return out
+
+
+def assert_live(expected_release, expected_version=None):
+    for host in hosts():
+        assert live_release(host) == expected_release, host.backend.host
+        status, headers, body = http(host, "GET", "/up")
+        assert status == 200, body
+        assert headers["x-release"] == expected_release
+        if expected_version:
+            assert headers["x-app-version"] == expected_version
+
+
+def test_release_a_is_live():
+    assert_live(RELEASE_A, "1.0.0")
+
+
+def test_check_mode_on_the_live_release_changes_nothing():
+    rc, out = playbook("converge.yml", "--check", LARAVEL_RELEASE_ID=RELEASE_A)
+    assert rc == 0, out
+    recap = [line for line in out.splitlines() if "changed=" in line and "unreachable=" in line]
+    assert len(recap) == 2 and all(" changed=0 " in line for line in recap), recap
+
+
+def test_release_b_switches_responses():
+    # B ships without vendor/: the role installs composer and runs
+    # `composer install --no-dev --optimize-autoloader` (Packagist disabled
+    # in composer.json: nothing leaves the host)
+    artifact = build("2.0.0", EPHEMERAL / "laravel-app-B.tar.gz", no_vendor=True)
+    rc, out = playbook("converge.yml", LARAVEL_RELEASE_ID=RELEASE_B, LARAVEL_ARTIFACT=str(artifact))
+    assert rc == 0, out
+    assert_live(RELEASE_B, "2.0.0")
+    for host in hosts():
+        # workers were restarted onto B: a new job is processed by B's code
+        status, _, body = http(host, "POST", "/api/jobs", {"payload": "after-switch"})
+        assert status == 202
+        job = json.loads(body)["id"]
+        for _ in range(40):
+            _, _, body = http(host, "GET", f"/api/jobs/{job}")
+            if '"processed_by_release":"' + RELEASE_B in body:
+                break
+            time.sleep(1)
+        assert '"processed_by_release":"' + RELEASE_B in body, body
+        assert host.file(f"{ROOT}/releases/{RELEASE_B}/vendor/composer/autoload_classmap.php").exists
+        assert not host.file(f"{ROOT}/releases/{RELEASE_A}/vendor/composer").exists
+        assert host.file(f"{ROOT}/releases/{RELEASE_A}").is_directory
+        log = host.file(f"{ROOT}/releases.log").content_string
+        assert f"deploy {RELEASE_B} previous={RELEASE_A}" in log
+
+
+def test_rollback_returns_to_the_previous_release():
+    rc, out = playbook("rollback.yml")
+    assert rc == 0, out
+    assert_live(RELEASE_A, "1.0.0")
+    for host in hosts():
+        assert f"rollback {RELEASE_A} previous={RELEASE_B}" in host.file(f"{ROOT}/releases.log").content_string
+
+
+def test_rollback_refuses_without_an_older_release():
+    rc, out = playbook("rollback.yml")
+    assert rc != 0
+    assert "Nothing to roll back to" in out, out
+    assert_live(RELEASE_A)
+
+
+def test_release_with_a_failing_migration_is_not_activated():
+    artifact = with_failing_migration(
+        build("3.0.0", EPHEMERAL / "laravel-app-C-base.tar.gz"), EPHEMERAL / "laravel-app-C.tar.gz"
+    )
+    rc, out = playbook("converge.yml", LARAVEL_RELEASE_ID=RELEASE_C, LARAVEL_ARTIFACT=str(artifact))
+    assert rc != 0
+    assert f"Release {RELEASE_C} was not activated" in out, out
+    assert "deliberately broken migration" in out
+    assert_live(RELEASE_A, "1.0.0")
+    for host in hosts():
+        assert not host.file(f"{ROOT}/.deploy.lock").exists
+
+
+def test_held_lock_stops_a_deployment():
+    for host in hosts():
+        host.run_expect(
+            [0], f"mkdir {ROOT}/.deploy.lock && echo 'release x by ci since now' > {ROOT}/.deploy.lock/owner"
+        )
+    try:
+        rc, out = playbook(
+            "converge.yml", LARAVEL_RELEASE_ID=RELEASE_B, LARAVEL_ARTIFACT=str(EPHEMERAL / "laravel-app-B.tar.gz")
+        )
+        assert rc != 0
+        assert "Another deployment holds the deploy lock" in out and "release x by ci" in out, out
+        assert_live(RELEASE_A)
+        for host in hosts():
+            # the lock of the other deployment is left alone
+            assert host.file(f"{ROOT}/.deploy.lock/owner").exists
+    finally:
+        for host in hosts():
+            host.run(f"rm -rf {ROOT}/.deploy.lock")
+
+
+def test_old_releases_are_pruned():
+    # A, B and C (built, never activated) exist; going back to B with
+    # laravel_keep_releases=2 keeps B (live) and the newest other one, C
+    rc, out = playbook(
+        "converge.yml",
+        "-e",
+        "laravel_keep_releases=2",  # a string, as from a command line
+        LARAVEL_RELEASE_ID=RELEASE_B,
+        LARAVEL_ARTIFACT=str(EPHEMERAL / "laravel-app-B.tar.gz"),
+    )
+    assert rc == 0, out
+    assert_live(RELEASE_B, "2.0.0")
+    for host in hosts():
+        left = sorted(host.run(f"ls {ROOT}/releases").stdout.split())
+        assert left == [RELEASE_B, RELEASE_C], left

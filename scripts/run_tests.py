@@ -135,7 +135,7 @@ def built_artifact() -> Path | None:
     return found[-1] if found else None
 
 
-FORBIDDEN_IN_ARTIFACT = ("tests/", "molecule/", ".github/", ".ci/", "scripts/", ".venv/", ".cache/", "bench/")
+FORBIDDEN_IN_ARTIFACT = ("tests/", "molecule/", ".github/", ".ci/", "scripts/", ".venv/", ".cache/", "bench/", "build/")
 
 
 def stage_build() -> Result:

@@ -22,12 +22,18 @@ export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 ansible-playbook -i localhost, -c local -e ansible_python_interpreter="$ROOT/.venv/bin/python" \
   "$ROOT/molecule/_shared/create.yml" \
   -e @"$ROOT/scripts/local-container.yml" >/dev/null
+# The release of the sample application: its id is the artifact's checksum,
+# so a second run with unchanged sources deploys nothing.
+mkdir -p .cache/local
+bash tests/fixtures/build-laravel-artifact.sh .cache/local/app.tar.gz local >/dev/null
+sha256sum .cache/local/app.tar.gz | cut -c1-12 >.cache/local/app.release
+
 ansible-playbook -i inventories/local site.yml "$@"
 
 echo
 echo "The stack runs in the container webstack-local:"
 echo "  http://127.0.0.1:8080/   https://127.0.0.1:8443/ (self-signed)"
 if command -v curl >/dev/null 2>&1; then
-  code="$(curl -s -o /tmp/webstack-up.json -w '%{http_code}' http://127.0.0.1:8080/up || true)"
+  code="$(curl -sk -o /tmp/webstack-up.json -w '%{http_code}' https://127.0.0.1:8443/up || true)"
   echo "  GET /up -> ${code:-no answer} $(cat /tmp/webstack-up.json 2>/dev/null || true)"
 fi

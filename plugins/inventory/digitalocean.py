@@ -102,6 +102,7 @@ from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean impo
     droplet_ips,
     open_url_transport,
 )
+from ansible_collections.baobab.webstack.plugins.plugin_utils._inventory_cache import cached_fetch  # noqa: E402
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -176,17 +177,5 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        cache_key = self.get_cache_key(path)
-        use_cache = self.get_option("cache") and cache
-        update_cache = self.get_option("cache") and not cache
-        droplets = None
-        if use_cache:
-            try:
-                droplets = self._cache[cache_key]
-            except KeyError:
-                update_cache = True
-        if droplets is None:
-            droplets = self.fetch()
-        if update_cache:
-            self._cache[cache_key] = droplets
+        droplets = cached_fetch(self, path, cache, self.fetch)
         self.populate(droplets)

@@ -120,6 +120,7 @@ from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # n
     instance_addresses,
     project_path,
 )
+from ansible_collections.baobab.webstack.plugins.plugin_utils._inventory_cache import cached_fetch  # noqa: E402
 
 
 def safe_group(name):
@@ -147,19 +148,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        cache_key = self.get_cache_key(path)
-        use_cache = self.get_option("cache") and cache
-        update_cache = self.get_option("cache") and not cache
-        instances = None
-        if use_cache:
-            try:
-                instances = self._cache[cache_key]
-            except KeyError:
-                update_cache = True
-        if instances is None:
-            instances = self._fetch()
-        if update_cache:
-            self._cache[cache_key] = instances
+        instances = cached_fetch(self, path, cache, self._fetch)
         self._populate(instances)
 
     def _populate(self, instances):

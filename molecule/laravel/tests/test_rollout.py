@@ -8,23 +8,16 @@ laravel_keep_releases are removed.
 These tests run once for all hosts, in file order (each builds on the
 state the previous one left)."""
 
-import io
 import json
-import os
-import subprocess
-import tarfile
 import time
 from pathlib import Path
 
 import pytest
 import testinfra
-from helpers import ROOT, http, live_release
+from helpers import EPHEMERAL, INVENTORY, ROOT, build, http, live_release, recap, with_failing_migration
+from helpers import playbook as run_playbook
 
 SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
-EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
-BUILDER = PROJECT / "tests" / "fixtures" / "build-laravel-artifact.sh"
 RELEASE_A = "20240101-a"
 RELEASE_B = "20240102-b"
 RELEASE_C = "20240103-c"
@@ -37,49 +30,7 @@ def hosts():
 
 
 def playbook(name, *args, **env):
-    run_env = dict(os.environ)
-    run_env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".cache" / "collections"),
-        ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
-        ANSIBLE_FORCE_COLOR="0",
-        MOLECULE_EPHEMERAL_DIRECTORY=str(EPHEMERAL),
-        **env,
-    )
-    cfg = EPHEMERAL / "ansible.cfg"
-    if cfg.is_file():
-        run_env["ANSIBLE_CONFIG"] = str(cfg)
-    res = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, str(SCENARIO / name), *args],
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    return res.returncode, res.stdout + res.stderr
-
-
-def build(version, out, no_vendor=False):
-    args = [str(BUILDER), str(out), version] + (["--no-vendor"] if no_vendor else [])
-    subprocess.run(args, check=True, capture_output=True)
-    return out
-
-
-def with_failing_migration(src, out):
-    """Copy an artifact and add a migration that raises."""
-    code = (
-        b"<?php\n\nuse Illuminate\\Database\\Migrations\\Migration;\n\n"
-        b"return new class extends Migration {\n"
-        b"    public function up()\n    {\n"
-        b"        throw new RuntimeException('deliberately broken migration');\n    }\n};\n"
-    )
-    with tarfile.open(src, "r:gz") as tin, tarfile.open(out, "w:gz") as tout:
-        for member in tin.getmembers():
-            tout.addfile(member, tin.extractfile(member) if member.isfile() else None)
-        info = tarfile.TarInfo("./database/migrations/2099_01_01_000000_broken.php")
-        info.size, info.mode = len(code), 0o644
-        tout.addfile(info, io.BytesIO(code))
-    return out
+    return run_playbook(SCENARIO / name, *args, **env)
 
 
 def assert_live(expected_release, expected_version=None):
@@ -99,8 +50,8 @@ def test_release_a_is_live():
 def test_check_mode_on_the_live_release_changes_nothing():
     rc, out = playbook("converge.yml", "--check", LARAVEL_RELEASE_ID=RELEASE_A)
     assert rc == 0, out
-    recap = [line for line in out.splitlines() if "changed=" in line and "unreachable=" in line]
-    assert len(recap) == 2 and all(" changed=0 " in line for line in recap), recap
+    counts = recap(out)
+    assert counts and all(c["changed"] == "0" for c in counts.values()), counts
 
 
 def test_release_b_switches_responses():

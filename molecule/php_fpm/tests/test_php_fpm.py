@@ -87,6 +87,12 @@ def test_distribution_pool_is_removed(host):
     assert "www" not in fpm_dump(host)
 
 
+def test_reload_lets_requests_in_flight_finish(host):
+    # php_fpm_process_control_timeout (default 30): PHP's own default, 0, makes
+    # a reload cut off busy workers (502s during every deploy)
+    assert fpm_dump(host)["global"]["process_control_timeout"].rstrip("s") == "30"
+
+
 def test_pm_settings_are_those_asked(host):
     pools = fpm_dump(host)
     ksm = pools["ksm"]

@@ -1,0 +1,138 @@
+"""Continuous HTTP(S) load with a report: run inside a test container with
+the distribution's python3 (standard library only).
+
+    python3 loadgen.py --base https://127.0.0.1 --path /up --path / \
+        --concurrency 4 --stop-file /tmp/loadgen.stop
+
+Each worker thread keeps one connection open (reconnecting when the server
+closes it, as browsers and load balancers do) and cycles through the paths.
+A request fails when it raises (refused, reset, timeout) or answers with a
+status other than 200. Prints "started" once the first request succeeded,
+then, when the stop file appears (or after --max-seconds), one JSON report:
+requests, failures (with samples), the releases seen (X-Release header) in
+order of completion, and latency percentiles."""
+
+import argparse
+import http.client
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+
+
+def percentile(values, pct):
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return round(ordered[index] * 1000, 1)
+
+
+class Worker(threading.Thread):
+    def __init__(self, base, paths, offset, stop, results, lock):
+        super().__init__(daemon=True)
+        url = urllib.parse.urlsplit(base)
+        self.https = url.scheme == "https"
+        self.netloc = url.netloc
+        self.paths = paths
+        self.offset = offset
+        self.stop = stop
+        self.results = results
+        self.lock = lock
+        self.conn = None
+
+    def connect(self):
+        if self.https:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            return http.client.HTTPSConnection(self.netloc, timeout=30, context=ctx)
+        return http.client.HTTPConnection(self.netloc, timeout=30)
+
+    def run(self):
+        n = self.offset
+        while not self.stop.is_set():
+            path = self.paths[n % len(self.paths)]
+            n += 1
+            started = time.monotonic()
+            try:
+                if self.conn is None:
+                    self.conn = self.connect()
+                self.conn.request("GET", path, headers={"Accept": "application/json"})
+                resp = self.conn.getresponse()
+                resp.read()
+                outcome = (resp.status, resp.getheader("X-Release"), None)
+                if resp.getheader("Connection", "").lower() == "close":
+                    self.conn.close()
+                    self.conn = None
+            except (OSError, http.client.HTTPException) as exc:
+                outcome = (None, None, f"{type(exc).__name__}: {exc}")
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = None
+            elapsed = time.monotonic() - started
+            with self.lock:
+                self.results.append((time.monotonic(), path, elapsed, *outcome))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--path", action="append", required=True)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--stop-file", required=True)
+    parser.add_argument("--max-seconds", type=float, default=900)
+    args = parser.parse_args()
+
+    stop, lock, results = threading.Event(), threading.Lock(), []
+    workers = [Worker(args.base, args.path, i, stop, results, lock) for i in range(args.concurrency)]
+    start = time.monotonic()
+    for worker in workers:
+        worker.start()
+
+    announced = False
+    while time.monotonic() - start < args.max_seconds and not os.path.exists(args.stop_file):
+        if not announced:
+            with lock:
+                ok = any(r[3] == 200 for r in results)
+            if ok:
+                print("started", flush=True)
+                announced = True
+        time.sleep(0.1)
+    stop.set()
+    for worker in workers:
+        worker.join(timeout=60)
+    if not announced:
+        print("started (no successful request)", flush=True)
+
+    failures = [r for r in results if r[3] != 200]
+    releases, timeline = {}, []
+    for _, _, _, _, release, _ in sorted(results):
+        if release:
+            releases[release] = releases.get(release, 0) + 1
+            if not timeline or timeline[-1] != release:
+                timeline.append(release)
+    latencies = [r[2] for r in results if r[3] == 200]
+    report = {
+        "requests": len(results),
+        "failures": len(failures),
+        "failure_samples": [
+            {"path": r[1], "status": r[3], "error": r[5], "at_s": round(r[0] - start, 2)} for r in failures[:10]
+        ],
+        "releases": releases,
+        "timeline": timeline,
+        "last_release": timeline[-1] if timeline else None,
+        "duration_s": round(time.monotonic() - start, 1),
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "concurrency": args.concurrency,
+    }
+    json.dump(report, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

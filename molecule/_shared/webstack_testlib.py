@@ -1,0 +1,177 @@
+"""Helpers shared by the scenarios that deploy the sample Laravel application
+(laravel, monolith): HTTP calls made from inside a test host, ansible-playbook
+runs against the scenario's inventory, release artifacts and their broken
+variants, and a load generator that runs inside a container during a
+rollout.
+
+A scenario's tests/helpers.py puts this directory on sys.path."""
+
+import io
+import json
+import math
+import os
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parent
+PROJECT = SHARED.parents[1]
+BUILDER = PROJECT / "tests" / "fixtures" / "build-laravel-artifact.sh"
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+ROOT = "/srv/app"
+
+
+def http(host, method, path, body=None, base="http://127.0.0.1"):
+    """Call nginx on the host itself; return (status, headers, body)."""
+    cmd = ["curl", "-sk", "-D", "/dev/stderr", "-o", "-", "-X", method, "-H", "Accept: application/json"]
+    if body is not None:
+        cmd += ["-H", "Content-Type: application/json", "--data", json.dumps(body)]
+    cmd.append(f"{base}{path}")
+    res = host.run(" ".join(f"'{c}'" for c in cmd))
+    assert res.rc == 0, res.stderr
+    head = res.stderr.splitlines()
+    status = int(head[0].split()[1])
+    headers = {}
+    for line in head[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    return status, headers, res.stdout
+
+
+def haversine_m(lat1, lng1, lat2, lng2):
+    """Great-circle distance in metres on the mean Earth sphere."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
+
+
+def live_release(host, root=ROOT):
+    return host.file(f"{root}/current").linked_to.rsplit("/", 1)[-1]
+
+
+def playbook(path, *args, inventory=None, **env):
+    """Run ansible-playbook on the scenario's inventory; return (rc, output)."""
+    run_env = dict(os.environ)
+    run_env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".cache" / "collections"),
+        ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
+        ANSIBLE_FORCE_COLOR="0",
+        MOLECULE_EPHEMERAL_DIRECTORY=str(EPHEMERAL),
+        **env,
+    )
+    cfg = EPHEMERAL / "ansible.cfg"
+    if cfg.is_file():
+        run_env["ANSIBLE_CONFIG"] = str(cfg)
+    res = subprocess.run(
+        ["ansible-playbook", "-i", inventory or INVENTORY, str(path), *args],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    return res.returncode, res.stdout + res.stderr
+
+
+def recap(output):
+    """The PLAY RECAP lines of an ansible-playbook output, by host."""
+    lines = {}
+    for line in output.splitlines():
+        if "unreachable=" in line and ":" in line:
+            name, counts = line.split(":", 1)
+            lines[name.strip()] = dict(item.split("=") for item in counts.split())
+    return lines
+
+
+def build(version, out, no_vendor=False):
+    """Build the sample application's release artifact."""
+    args = [str(BUILDER), str(out), version] + (["--no-vendor"] if no_vendor else [])
+    subprocess.run(args, check=True, capture_output=True)
+    return out
+
+
+def patched(src, out, add=None, edit=None):
+    """Copy an artifact, adding files ({path: bytes}) and editing others
+    ({path: function(bytes) -> bytes})."""
+    add, edit = add or {}, edit or {}
+    with tarfile.open(src, "r:gz") as tin, tarfile.open(out, "w:gz") as tout:
+        for member in tin.getmembers():
+            data = tin.extractfile(member).read() if member.isfile() else None
+            name = member.name[2:] if member.name.startswith("./") else member.name
+            if name in edit:
+                data = edit[name](data)
+                member.size = len(data)
+            tout.addfile(member, io.BytesIO(data) if data is not None else None)
+        for name, data in add.items():
+            info = tarfile.TarInfo(f"./{name}")
+            info.size, info.mode = len(data), 0o644
+            tout.addfile(info, io.BytesIO(data))
+    return out
+
+
+def with_failing_migration(src, out):
+    """An artifact whose new migration raises."""
+    code = (
+        b"<?php\n\nuse Illuminate\\Database\\Migrations\\Migration;\n\n"
+        b"return new class extends Migration {\n"
+        b"    public function up()\n    {\n"
+        b"        throw new RuntimeException('deliberately broken migration');\n    }\n};\n"
+    )
+    return patched(src, out, add={"database/migrations/2099_01_01_000000_broken.php": code})
+
+
+def with_failing_health(src, out):
+    """An artifact whose /up always answers 503 (a release that boots and
+    caches its config but is broken at run time)."""
+
+    def break_health(php):
+        marker = b"$healthy = ! array_filter("
+        assert marker in php
+        return php.replace(marker, b"$checks['database'] = 'error: deliberately broken';\n        " + marker)
+
+    return patched(src, out, edit={"app/Http/Controllers/HealthController.php": break_health})
+
+
+class Load:
+    """Continuous HTTP load generated inside a container (loadgen.py runs
+    there with the container's python3): start it, do something, stop it
+    and read the report."""
+
+    SCRIPT = SHARED / "loadgen.py"
+    REMOTE = "/usr/local/lib/webstack-loadgen.py"
+
+    def __init__(self, container, base, paths, concurrency=4, name="loadgen"):
+        self.container = container
+        self.stop_file = f"/tmp/{name}.stop"
+        self.args = ["--base", base, "--concurrency", str(concurrency), "--stop-file", self.stop_file]
+        for path in paths:
+            self.args += ["--path", path]
+        self.proc = None
+        self.report = None
+
+    def __enter__(self):
+        subprocess.run(["docker", "cp", str(self.SCRIPT), f"{self.container}:{self.REMOTE}"], check=True)
+        subprocess.run(["docker", "exec", self.container, "rm", "-f", self.stop_file], check=True)
+        self.proc = subprocess.Popen(
+            ["docker", "exec", self.container, "python3", self.REMOTE, *self.args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # the first line says the load is flowing
+        line = self.proc.stdout.readline()
+        assert line.startswith("started"), line + self.proc.stderr.read()
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(2)
+        subprocess.run(["docker", "exec", self.container, "touch", self.stop_file], check=True)
+        out, err = self.proc.communicate(timeout=120)
+        assert self.proc.returncode == 0, err
+        self.report = json.loads(out)
+        print(json.dumps({k: v for k, v in self.report.items() if k != "timeline"}, indent=1))
+        return False

@@ -1,0 +1,273 @@
+"""Monitoring on a monolith-style host: every target is scraped, real
+conditions make alerts fire in Alertmanager and reach the webhook receiver,
+and they resolve when the condition ends. A rule promtool rejects fails the
+play and leaves the loaded rules in place."""
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+SCENARIO = Path(__file__).resolve().parents[1]
+PROJECT = SCENARIO.parents[1]
+PROM = "http://127.0.0.1:9090"
+AM = "http://127.0.0.1:9093"
+RULES = "/etc/prometheus/rules/webstack.yml"
+WEBHOOK_LOG = "/var/lib/webhook-recorder/alerts.jsonl"
+REDIS = "redis-cli -a monitoring-test-redis --no-auth-warning"
+
+testinfra_hosts = ["docker://monitoring-deb12"]
+
+
+def _get(host, url):
+    return json.loads(host.check_output(f"curl -sfg '{url}'"))
+
+
+def _wait(check, timeout=90, every=1.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    return last
+
+
+def _am_alerts(host, name, **labels):
+    """Active alerts of that name (and labels) in Alertmanager's API."""
+    found = []
+    for alert in _get(host, f"{AM}/api/v2/alerts?active=true&silenced=false&inhibited=false"):
+        if alert["labels"].get("alertname") != name:
+            continue
+        if all(alert["labels"].get(k) == v for k, v in labels.items()):
+            found.append(alert)
+    return found
+
+
+def _delivered(host, name, status, since_line=0, **labels):
+    """Alerts of that name delivered to the webhook with that status."""
+    lines = host.file(WEBHOOK_LOG).content_string.splitlines() if host.file(WEBHOOK_LOG).exists else []
+    found = []
+    for line in lines[since_line:]:
+        for alert in json.loads(line)["alerts"]:
+            if alert["labels"].get("alertname") != name or alert["status"] != status:
+                continue
+            if all(alert["labels"].get(k) == v for k, v in labels.items()):
+                found.append(alert)
+    return found
+
+
+def _webhook_lines(host):
+    log = host.file(WEBHOOK_LOG)
+    return len(log.content_string.splitlines()) if log.exists else 0
+
+
+def _fire_and_resolve(host, name, provoke, restore, **labels):
+    """Provoke a condition, see the alert in Alertmanager and at the webhook,
+    end the condition, see it resolved at the webhook."""
+    assert not _am_alerts(host, name, **labels), f"{name} fires before the condition is provoked"
+    mark = _webhook_lines(host)
+    host.check_output(provoke)
+    try:
+        assert _wait(lambda: _am_alerts(host, name, **labels)), f"{name} never reached Alertmanager"
+        assert _wait(lambda: _delivered(host, name, "firing", mark, **labels)), f"{name} was not delivered"
+    finally:
+        host.check_output(restore)
+    assert _wait(lambda: _delivered(host, name, "resolved", mark, **labels)), f"{name} was not resolved"
+    assert _wait(lambda: not _am_alerts(host, name, **labels))
+
+
+def test_every_target_is_up(host):
+    expected = {
+        "node": "127.0.0.1:9100",
+        "postgres": "127.0.0.1:9187",
+        "redis": "127.0.0.1:9121",
+        "nginx": "127.0.0.1:9113",
+        "prometheus": "127.0.0.1:9090",
+        "alertmanager": "127.0.0.1:9093",
+        "blackbox": "127.0.0.1:9115",
+        "blackbox_http": "https://127.0.0.1/up",
+        "blackbox_tls": "127.0.0.1:443",
+    }
+
+    def health():
+        targets = _get(host, f"{PROM}/api/v1/targets")["data"]["activeTargets"]
+        seen = {(t["labels"]["job"], t["labels"]["instance"]): t["health"] for t in targets}
+        return seen if all(seen.get(item) == "up" for item in expected.items()) else None
+
+    seen = _wait(health, timeout=60)
+    assert seen, f"targets not all up: {_get(host, PROM + '/api/v1/targets')['data']['activeTargets']}"
+    assert seen[("blackbox_http", "http://127.0.0.1/up")] == "up"
+
+
+def test_exporters_read_their_services(host):
+    def value(query):
+        result = _get(host, f"{PROM}/api/v1/query?query={query}")["data"]["result"]
+        return float(result[0]["value"][1]) if result else None
+
+    assert _wait(lambda: value("pg_up") == 1.0, timeout=30)
+    assert value("redis_up") == 1.0
+    assert value("nginx_up") == 1.0
+    assert value("webstack_php_fpm_up") == 1.0
+    assert value('probe_success{job="blackbox_http",instance="http://127.0.0.1/up"}') == 1.0
+    assert value("pg_settings_max_connections") > 0
+    # recording rules for operators
+    assert 0 < value("instance:node_memory_used:ratio") < 1
+    assert value("instance:node_cpus:count") >= 1
+
+
+def test_web_uis_and_exporters_listen_on_loopback_only(host):
+    listening = host.check_output("ss -Hltn")
+    for port in (9090, 9093, 9100, 9113, 9115, 9121, 9187, 8089):
+        lines = [line for line in listening.splitlines() if f":{port} " in line]
+        assert lines, f"nothing listens on {port}"
+        assert all("127.0.0.1:" in line for line in lines), lines
+    # Alertmanager clustering is off
+    assert ":9094 " not in listening
+
+
+def test_status_listener_refuses_other_clients(host):
+    assert "Active connections" in host.check_output("curl -sf http://127.0.0.1:8089/stub_status")
+    address = host.check_output("hostname -I").split()[0]
+    # the listener is bound to loopback: another address is refused outright
+    assert host.run(f"curl -sf --max-time 3 http://{address}:8089/stub_status").rc != 0
+
+
+def test_postgres_exporter_role_is_least_privilege(host):
+    row = host.check_output(
+        "runuser -u postgres -- psql -tAc "
+        '"SELECT rolsuper, rolcreatedb, rolcreaterole, '
+        "(SELECT string_agg(b.rolname, ',') FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid "
+        "WHERE m.member = r.oid) FROM pg_roles r WHERE rolname = 'prometheus_exporter'\""
+    )
+    assert row == "f|f|f|pg_monitor"
+
+
+def test_secrets_are_not_world_readable(host):
+    assert host.file("/etc/default/prometheus-postgres-exporter").mode == 0o600
+    assert host.file("/etc/default/prometheus-redis-exporter").mode == 0o600
+    alertmanager = host.file("/etc/prometheus/alertmanager.yml")
+    assert alertmanager.mode == 0o640 and alertmanager.group == "prometheus"
+    assert "monitoring-test-redis" not in host.check_output("ps -eo args")
+
+
+def test_certificate_expiring_soon_fires(host):
+    # prepare's certificate is valid for 7 days, under the 14-day threshold
+    alerts = _wait(lambda: _am_alerts(host, "CertificateExpiringSoon", instance="127.0.0.1:443"))
+    assert alerts
+    assert _wait(lambda: _delivered(host, "CertificateExpiringSoon", "firing"))
+
+
+def test_old_backup_fires_and_fresh_one_resolves(host):
+    assert _wait(lambda: _am_alerts(host, "BackupTooOld", backup="db")), "two-day-old backup not reported"
+    assert not _am_alerts(host, "BackupTooOld", backup="files")
+    mark = _webhook_lines(host)
+    host.check_output("date +%s > /var/lib/webstack-backups/db.last-success")
+    assert _wait(lambda: _delivered(host, "BackupTooOld", "resolved", mark, backup="db"))
+
+
+def test_full_disk_fires_and_resolves(host):
+    _fire_and_resolve(
+        host,
+        "DiskSpaceLow",
+        "dd if=/dev/zero of=/srv/fill/blob bs=1M count=8 2>/dev/null; true",
+        "rm -f /srv/fill/blob",
+        mountpoint="/srv/fill",
+    )
+
+
+def test_php_fpm_down_fires_and_resolves(host):
+    _fire_and_resolve(host, "PhpFpmDown", "systemctl stop php8.2-fpm", "systemctl start php8.2-fpm")
+
+
+def test_target_down_fires_and_resolves(host):
+    _fire_and_resolve(
+        host,
+        "TargetDown",
+        "systemctl stop prometheus-redis-exporter",
+        "systemctl start prometheus-redis-exporter",
+        job="redis",
+    )
+
+
+def test_queue_backlog_fires_and_resolves(host):
+    # threshold 5 in this scenario (monitoring_alert_queue_size)
+    _fire_and_resolve(
+        host,
+        "QueueBacklog",
+        f"{REDIS} LPUSH queues:default 1 2 3 4 5 6 7 8 9 10",
+        f"{REDIS} DEL queues:default",
+        key="queues:default",
+    )
+
+
+def test_stopped_worker_fires_and_resolves(host):
+    _fire_and_resolve(
+        host,
+        "QueueWorkerNotRunning",
+        "systemctl stop laravel-worker@1.service",
+        "systemctl start laravel-worker@1.service",
+    )
+
+
+@pytest.fixture(scope="module")
+def bad_run(host):
+    before = host.check_output(f"sha256sum {RULES}")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / ".cache" / "collections"))
+    run = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(SCENARIO / "bad_input.yml")],
+        cwd=SCENARIO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return {"run": run, "before": before}
+
+
+def test_broken_rule_fails_the_play_with_a_clear_message(bad_run):
+    run = bad_run["run"]
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "promtool check rules rejected the rules built from monitoring_extra_rules" in output
+    assert "Prometheus keeps the rules it has loaded" in output
+
+
+def test_broken_rule_leaves_the_loaded_rules(host, bad_run):
+    assert host.check_output(f"sha256sum {RULES}") == bad_run["before"]
+    host.check_output(f"curl -sf -X POST {PROM}/-/reload")
+    groups = {g["name"]: g for g in _get(host, f"{PROM}/api/v1/rules")["data"]["groups"]}
+    assert "webstack-alerts" in groups and "webstack-extra" not in groups
+    names = {r["name"] for r in groups["webstack-alerts"]["rules"]}
+    assert {"TargetDown", "DiskSpaceLow", "QueueBacklog", "BackupTooOld"} <= names
+    assert all(r["health"] == "ok" for g in groups.values() for r in g["rules"] if "health" in r)
+
+
+def test_check_mode_on_the_converged_host_changes_nothing():
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / ".cache" / "collections"))
+    run = subprocess.run(
+        [
+            "ansible-playbook",
+            "--check",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "-e",
+            "@" + str(SCENARIO / "group_vars" / "all.yml"),
+            str(SCENARIO / "converge.yml"),
+        ],
+        cwd=SCENARIO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "changed=0" in run.stdout and "failed=0" in run.stdout, run.stdout

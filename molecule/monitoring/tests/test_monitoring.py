@@ -184,6 +184,29 @@ def test_php_fpm_down_fires_and_resolves(host):
     _fire_and_resolve(host, "PhpFpmDown", "systemctl stop php8.2-fpm", "systemctl start php8.2-fpm")
 
 
+def test_access_log_metrics_count_real_requests(host):
+    def value(query):
+        result = _get(host, f"{PROM}/api/v1/query?query={query}")["data"]["result"]
+        return float(result[0]["value"][1]) if result else 0.0
+
+    before = value('webstack_http_requests_total{log="site",code="200"}')
+    host.check_output("for i in 1 2 3 4 5; do curl -sf -o /dev/null http://127.0.0.1/app.php; done")
+    assert _wait(lambda: value('webstack_http_requests_total{log="site",code="200"}') >= before + 5, timeout=30)
+    assert value('webstack_http_request_duration_seconds_count{log="site"}') >= 5
+
+
+def test_http_error_rate_fires_and_resolves(host):
+    # nginx answers 502 while PHP-FPM is stopped; the access log counts them
+    traffic = "for i in $(seq 150); do curl -s -o /dev/null http://127.0.0.1/app.php; sleep 0.2; done"
+    _fire_and_resolve(
+        host,
+        "HighErrorRate",
+        f"systemctl stop php8.2-fpm && (setsid sh -c '{traffic}' >/dev/null 2>&1 </dev/null &)",
+        "systemctl start php8.2-fpm",
+        log="site",
+    )
+
+
 def test_target_down_fires_and_resolves(host):
     _fire_and_resolve(
         host,

@@ -8,11 +8,19 @@ Reads its settings from the JSON file named on the command line and writes
   (the Unix time inside the file, or its modification time);
 - webstack_queue_workers_active / webstack_queue_workers_expected, from the
   systemd units that match the worker pattern;
-- webstack_php_fpm_up and the pool counters of the PHP-FPM status page.
+- webstack_php_fpm_up and the pool counters of the PHP-FPM status page;
+- webstack_http_requests_total{log,code} and the histogram
+  webstack_http_request_duration_seconds{log}, from the web server's access
+  logs (the status after the quoted request line, the duration from an
+  `rt=<seconds>` field as in the nginx role's log format). Only lines written
+  since the previous run are read (offsets in the state file); the counters
+  are kept there too, so they only grow, as Prometheus counters must.
 """
 
+import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -98,6 +106,82 @@ def php_fpm(cfg, out):
             out.append(f'webstack_php_fpm_{metric}{{pool="{pool}"}} {status[key]}')
 
 
+ACCESS_LINE = re.compile(r'"[^"]*" (?P<status>[1-5][0-9][0-9]) ')
+REQUEST_TIME = re.compile(r" rt=(?P<rt>[0-9]+(?:\.[0-9]+)?)")
+# seconds; the last bucket is +Inf
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+def _read_new_lines(path, seen):
+    """Lines appended since the last run; a rotated or truncated file is read
+    from its start. A file seen for the first time is read from its end (its
+    history is not a burst of new traffic)."""
+    st = os.stat(path)
+    entry = seen.get(path)
+    if entry is None:
+        seen[path] = {"inode": st.st_ino, "offset": st.st_size}
+        return []
+    offset = entry["offset"] if entry["inode"] == st.st_ino and entry["offset"] <= st.st_size else 0
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        data = handle.read()
+    end = data.rfind(b"\n") + 1  # a line still being written waits for the next run
+    seen[path] = {"inode": st.st_ino, "offset": offset + end}
+    return data[:end].decode("utf-8", "replace").splitlines()
+
+
+def access_logs(cfg, out):
+    patterns = cfg.get("access_logs") or []
+    state_path = cfg.get("state_file")
+    if not patterns or not state_path:
+        return
+    try:
+        with open(state_path, encoding="utf-8") as handle:
+            state = json.load(handle)
+    except (OSError, ValueError):
+        state = {}
+    seen = state.setdefault("files", {})
+    requests = state.setdefault("requests", {})
+    durations = state.setdefault("durations", {})
+    for pattern in patterns:
+        for path in sorted(glob.glob(pattern)):
+            log = os.path.basename(path).removesuffix(".log").removesuffix(".access")
+            for line in _read_new_lines(path, seen):
+                match = ACCESS_LINE.search(line)
+                if not match:
+                    continue
+                by_code = requests.setdefault(log, {})
+                code = match.group("status")
+                by_code[code] = by_code.get(code, 0) + 1
+                timed = REQUEST_TIME.search(line)
+                if timed:
+                    hist = durations.setdefault(log, {"buckets": [0] * len(DURATION_BUCKETS), "sum": 0.0, "count": 0})
+                    seconds = float(timed.group("rt"))
+                    for index, bound in enumerate(DURATION_BUCKETS):
+                        if seconds <= bound:
+                            hist["buckets"][index] += 1
+                    hist["sum"] += seconds
+                    hist["count"] += 1
+    out.append("# HELP webstack_http_requests_total Requests in the web server's access logs, by status code.")
+    out.append("# TYPE webstack_http_requests_total counter")
+    for log, by_code in sorted(requests.items()):
+        for code, count in sorted(by_code.items()):
+            out.append(f'webstack_http_requests_total{{log="{esc(log)}",code="{code}"}} {count}')
+    out.append("# HELP webstack_http_request_duration_seconds Request durations from the access logs.")
+    out.append("# TYPE webstack_http_request_duration_seconds histogram")
+    for log, hist in sorted(durations.items()):
+        name = esc(log)
+        for bound, count in zip(DURATION_BUCKETS, hist["buckets"]):
+            out.append(f'webstack_http_request_duration_seconds_bucket{{log="{name}",le="{bound}"}} {count}')
+        out.append(f'webstack_http_request_duration_seconds_bucket{{log="{name}",le="+Inf"}} {hist["count"]}')
+        out.append(f'webstack_http_request_duration_seconds_sum{{log="{name}"}} {hist["sum"]:.3f}')
+        out.append(f'webstack_http_request_duration_seconds_count{{log="{name}"}} {hist["count"]}')
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(state_path), prefix=".state.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(state, handle)
+    os.replace(tmp, state_path)
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as handle:
         cfg = json.load(handle)
@@ -105,6 +189,7 @@ def main():
     backups(cfg, out)
     workers(cfg, out)
     php_fpm(cfg, out)
+    access_logs(cfg, out)
     directory = cfg["textfile_dir"]
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".webstack.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -45,20 +45,20 @@ DURATIONS = ROOT / ".cache" / "test-durations.json"
 # Scenario times measured on a 2-core machine, used to start the longest
 # first when this checkout has no timings of its own yet.
 EXPECTED_SECONDS = {
-    "molecule:monolith": 1500,
-    "molecule:backups": 700,
-    "molecule:monitoring": 700,
-    "molecule:certbot": 700,
-    "molecule:laravel": 650,
-    "molecule:postgis": 580,
-    "molecule:nginx": 470,
-    "molecule:base": 460,
-    "molecule:traefik": 420,
-    "molecule:php_fpm": 390,
-    "molecule:redis": 340,
-    "molecule:fail2ban": 310,
-    "molecule:github_runner": 300,
-    "molecule:smoke": 60,
+    "molecule:monolith": 1300,
+    "molecule:backups": 630,
+    "molecule:laravel": 410,
+    "molecule:monitoring": 400,
+    "molecule:certbot": 280,
+    "molecule:php_fpm": 230,
+    "molecule:github_runner": 230,
+    "molecule:fail2ban": 220,
+    "molecule:postgis": 220,
+    "molecule:traefik": 200,
+    "molecule:nginx": 190,
+    "molecule:redis": 160,
+    "molecule:base": 160,
+    "molecule:smoke": 40,
 }
 VENV_BIN = Path(sys.executable).parent
 

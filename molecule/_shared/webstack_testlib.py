@@ -49,6 +49,63 @@ def haversine_m(lat1, lng1, lat2, lng2):
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
+def check_postgis_distance(call):
+    """Store Abidjan and query places near Dakar through the API; call is
+    http() bound to a host: call(method, path, body) -> (status, headers, body)."""
+    status, _, body = call("POST", "/api/places", {"name": "Abidjan", "lat": 5.3600, "lng": -4.0083})
+    assert status == 201, body
+    status, _, body = call("GET", "/api/places/near?lat=14.6928&lng=-17.4467&km=2500", None)
+    assert status == 200, body
+    found = [p for p in json.loads(body)["places"] if p["name"] == "Abidjan"]
+    assert found, body
+    # great-circle distance computed here (about 1,798 km); PostGIS measures
+    # on the WGS84 spheroid, so allow 0.5 %
+    expected = haversine_m(14.6928, -17.4467, 5.3600, -4.0083)
+    assert abs(found[0]["distance_m"] - expected) < expected * 0.005, (found, expected)
+    # ST_DWithin filters: Abidjan is not within 1,000 km of Dakar
+    _, _, body = call("GET", "/api/places/near?lat=14.6928&lng=-17.4467&km=1000", None)
+    assert all(p["name"] != "Abidjan" for p in json.loads(body)["places"]), body
+
+
+def run_job(call, payload, wait_s=40):
+    """Dispatch a job through the API and wait for a worker to process it;
+    return the job as the API shows it."""
+    status, _, body = call("POST", "/api/jobs", {"payload": payload})
+    assert status == 202, body
+    job = json.loads(body)["id"]
+    for _ in range(wait_s):
+        data = json.loads(call("GET", f"/api/jobs/{job}", None)[2])
+        if data["processed_at"]:
+            break
+        time.sleep(1)
+    assert data["processed_at"], data
+    assert data["result"] == payload[::-1], data
+    return data
+
+
+def heartbeats(host):
+    """(count, last epoch) of the scheduler's heartbeat rows."""
+    out = host.run(
+        "runuser -u postgres -- psql -tA -d app -c "
+        '"select count(*), coalesce(max(extract(epoch from ran_at))::bigint, 0) from heartbeats"'
+    )
+    assert out.rc == 0, out.stderr
+    count, last = out.stdout.strip().split("|")
+    return int(count), int(last)
+
+
+def wait_for_heartbeat(host):
+    """Wait for the scheduler timer (every minute boundary) to record a new
+    heartbeat; return its epoch."""
+    count, _ = heartbeats(host)
+    for _ in range(45):
+        time.sleep(2)
+        new_count, last = heartbeats(host)
+        if new_count > count:
+            return last
+    raise AssertionError("no heartbeat recorded by the scheduler within 90 s")
+
+
 def live_release(host, root=ROOT):
     return host.file(f"{root}/current").linked_to.rsplit("/", 1)[-1]
 

@@ -11,10 +11,12 @@ from webstack_testlib import (  # noqa: F401
     INVENTORY,
     ROOT,
     build,
-    haversine_m,
+    check_postgis_distance,
     http,
     live_release,
     playbook,
     recap,
+    run_job,
+    wait_for_heartbeat,
     with_failing_migration,
 )

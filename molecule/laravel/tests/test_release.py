@@ -5,7 +5,7 @@ the layout and units the role manages."""
 import json
 import time
 
-from helpers import ROOT, haversine_m, http, live_release
+from helpers import ROOT, check_postgis_distance, http, live_release, run_job, wait_for_heartbeat
 
 
 def test_up_reports_every_dependency_healthy(host):
@@ -51,19 +51,7 @@ def test_spa_is_served_at_root(host):
 
 
 def test_postgis_distance_dakar_abidjan(host):
-    status, _, body = http(host, "POST", "/api/places", {"name": "Abidjan", "lat": 5.3600, "lng": -4.0083})
-    assert status == 201, body
-    status, _, body = http(host, "GET", "/api/places/near?lat=14.6928&lng=-17.4467&km=2500")
-    assert status == 200, body
-    abidjan = [p for p in json.loads(body)["places"] if p["name"] == "Abidjan"]
-    assert abidjan, body
-    # great-circle distance computed here (about 1,798 km); PostGIS measures
-    # on the WGS84 spheroid, so allow 0.5 %
-    expected = haversine_m(14.6928, -17.4467, 5.3600, -4.0083)
-    assert abs(abidjan[0]["distance_m"] - expected) < expected * 0.005, (abidjan, expected)
-    # ST_DWithin filters: Abidjan is not within 1,000 km of Dakar
-    _, _, body = http(host, "GET", "/api/places/near?lat=14.6928&lng=-17.4467&km=1000")
-    assert all(p["name"] != "Abidjan" for p in json.loads(body)["places"])
+    check_postgis_distance(lambda method, path, body: http(host, method, path, body))
 
 
 def test_invalid_place_is_rejected(host):
@@ -72,17 +60,7 @@ def test_invalid_place_is_rejected(host):
 
 
 def test_queued_job_is_processed_by_a_worker(host):
-    status, _, body = http(host, "POST", "/api/jobs", {"payload": "baobab"})
-    assert status == 202, body
-    job_id = json.loads(body)["id"]
-    for _ in range(30):
-        _, _, body = http(host, "GET", f"/api/jobs/{job_id}")
-        data = json.loads(body)
-        if data["processed_at"]:
-            break
-        time.sleep(1)
-    assert data["processed_at"], data
-    assert data["result"] == "baobab"[::-1]
+    data = run_job(lambda method, path, body: http(host, method, path, body), "baobab")
     assert data["processed_by_release"] == live_release(host)
 
 
@@ -121,27 +99,10 @@ def test_layout_and_secrets_file(host):
     assert not host.file(f"{ROOT}/.deploy.lock").exists
 
 
-def _heartbeats(host):
-    out = host.run(
-        "runuser -u postgres -- psql -tA -d app -c "
-        '"select count(*), coalesce(max(extract(epoch from ran_at))::bigint, 0) from heartbeats"'
-    )
-    assert out.rc == 0, out.stderr
-    count, last = out.stdout.strip().split("|")
-    return int(count), int(last)
-
-
 def test_scheduler_timer_records_heartbeats(host):
     timer = host.service("laravel-scheduler.timer")
     assert timer.is_running and timer.is_enabled
-    count, _ = _heartbeats(host)
-    # the timer fires at every minute boundary: wait for the next one
-    for _ in range(40):
-        time.sleep(2)
-        new_count, last = _heartbeats(host)
-        if new_count > count:
-            break
-    assert new_count > count, "no heartbeat recorded by the scheduler within 80 s"
+    last = wait_for_heartbeat(host)
     assert abs(int(host.run("date +%s").stdout) - last) < 90
     sched = host.run("journalctl -u laravel-scheduler.service --no-pager -o cat | tail -n 20").stdout
     assert "app:heartbeat" in sched or "heartbeat" in sched

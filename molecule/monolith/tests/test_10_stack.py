@@ -2,9 +2,8 @@
 would make over HTTPS from the server itself."""
 
 import json
-import time
 
-from helpers import haversine_m, https, live_release
+from helpers import check_postgis_distance, https, live_release, run_job, wait_for_heartbeat
 
 
 def test_up_reports_database_redis_and_queue_healthy(host):
@@ -16,53 +15,18 @@ def test_up_reports_database_redis_and_queue_healthy(host):
 
 
 def test_postgis_route_computes_the_distance(host):
-    status, _, body = https(host, "POST", "/api/places", {"name": "Abidjan", "lat": 5.3600, "lng": -4.0083})
-    assert status == 201, body
-    status, _, body = https(host, "GET", "/api/places/near?lat=14.6928&lng=-17.4467&km=2500")
-    assert status == 200, body
-    found = [p for p in json.loads(body)["places"] if p["name"] == "Abidjan"]
-    assert found, body
-    # PostGIS measures on the WGS84 spheroid, this sphere formula within 0.5 %
-    expected = haversine_m(14.6928, -17.4467, 5.3600, -4.0083)
-    assert abs(found[0]["distance_m"] - expected) < expected * 0.005, (found, expected)
-    _, _, body = https(host, "GET", "/api/places/near?lat=14.6928&lng=-17.4467&km=1000")
-    assert all(p["name"] != "Abidjan" for p in json.loads(body)["places"]), body
+    check_postgis_distance(lambda method, path, body: https(host, method, path, body))
 
 
 def test_dispatched_job_is_processed_by_the_worker(host):
-    status, _, body = https(host, "POST", "/api/jobs", {"payload": "monolith"})
-    assert status == 202, body
-    job = json.loads(body)["id"]
-    for _ in range(40):
-        data = json.loads(https(host, "GET", f"/api/jobs/{job}")[2])
-        if data["processed_at"]:
-            break
-        time.sleep(1)
-    assert data["result"] == "monolith"[::-1], data
+    data = run_job(lambda method, path, body: https(host, method, path, body), "monolith")
     assert data["processed_by_release"] == live_release(host)
     assert host.service("laravel-worker@1").is_running
 
 
-def _heartbeats(host):
-    out = host.run(
-        "runuser -u postgres -- psql -tA -d app -c "
-        '"select count(*), coalesce(max(extract(epoch from ran_at))::bigint, 0) from heartbeats"'
-    )
-    assert out.rc == 0, out.stderr
-    count, last = out.stdout.strip().split("|")
-    return int(count), int(last)
-
-
 def test_scheduler_heartbeat_advances(host):
     assert host.service("laravel-scheduler.timer").is_enabled
-    count, last = _heartbeats(host)
-    # the timer fires at every minute boundary
-    for _ in range(45):
-        time.sleep(2)
-        new_count, new_last = _heartbeats(host)
-        if new_count > count:
-            break
-    assert new_count > count and new_last >= last, (count, new_count)
+    wait_for_heartbeat(host)
 
 
 def test_spa_and_its_client_side_routes(host):

@@ -4,15 +4,17 @@ and they resolve when the condition ends. A rule promtool rejects fails the
 play and leaves the loaded rules in place."""
 
 import json
-import os
-import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+
+from webstack_testlib import playbook, recap
+
 SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
 PROM = "http://127.0.0.1:9090"
 AM = "http://127.0.0.1:9093"
 RULES = "/etc/prometheus/rules/webstack.yml"
@@ -35,6 +37,12 @@ def _wait(check, timeout=90, every=1.0):
             return last
         time.sleep(every)
     return last
+
+
+def _value(host, query, missing=None):
+    """The first sample of an instant query, or `missing` when there is none."""
+    result = _get(host, f"{PROM}/api/v1/query?query={query}")["data"]["result"]
+    return float(result[0]["value"][1]) if result else missing
 
 
 def _am_alerts(host, name, **labels):
@@ -106,8 +114,7 @@ def test_every_target_is_up(host):
 
 def test_exporters_read_their_services(host):
     def value(query):
-        result = _get(host, f"{PROM}/api/v1/query?query={query}")["data"]["result"]
-        return float(result[0]["value"][1]) if result else None
+        return _value(host, query)
 
     assert _wait(lambda: value("pg_up") == 1.0, timeout=30)
     assert value("redis_up") == 1.0
@@ -186,8 +193,7 @@ def test_php_fpm_down_fires_and_resolves(host):
 
 def test_access_log_metrics_count_real_requests(host):
     def value(query):
-        result = _get(host, f"{PROM}/api/v1/query?query={query}")["data"]["result"]
-        return float(result[0]["value"][1]) if result else 0.0
+        return _value(host, query, missing=0.0)
 
     before = value('webstack_http_requests_total{log="site",code="200"}')
     host.check_output("for i in 1 2 3 4 5; do curl -sf -o /dev/null http://127.0.0.1/app.php; done")
@@ -240,24 +246,13 @@ def test_stopped_worker_fires_and_resolves(host):
 @pytest.fixture(scope="module")
 def bad_run(host):
     before = host.check_output(f"sha256sum {RULES}")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / ".cache" / "collections"))
-    run = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(SCENARIO / "bad_input.yml")],
-        cwd=SCENARIO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    return {"run": run, "before": before}
+    rc, output = playbook(SCENARIO / "bad_input.yml")
+    return {"rc": rc, "output": output, "before": before}
 
 
 def test_broken_rule_fails_the_play_with_a_clear_message(bad_run):
-    run = bad_run["run"]
-    output = run.stdout + run.stderr
-    assert run.returncode != 0
+    output = bad_run["output"]
+    assert bad_run["rc"] != 0
     assert "promtool check rules rejected the rules built from monitoring_extra_rules" in output
     assert "Prometheus keeps the rules it has loaded" in output
 
@@ -273,24 +268,7 @@ def test_broken_rule_leaves_the_loaded_rules(host, bad_run):
 
 
 def test_check_mode_on_the_converged_host_changes_nothing():
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / ".cache" / "collections"))
-    run = subprocess.run(
-        [
-            "ansible-playbook",
-            "--check",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            "-e",
-            "@" + str(SCENARIO / "group_vars" / "all.yml"),
-            str(SCENARIO / "converge.yml"),
-        ],
-        cwd=SCENARIO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "changed=0" in run.stdout and "failed=0" in run.stdout, run.stdout
+    rc, output = playbook(SCENARIO / "converge.yml", "--check", "-e", "@" + str(SCENARIO / "group_vars" / "all.yml"))
+    assert rc == 0, output
+    counts = recap(output)
+    assert counts and all(c["changed"] == "0" and c["failed"] == "0" for c in counts.values()), counts

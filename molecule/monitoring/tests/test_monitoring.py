@@ -4,6 +4,8 @@ and they resolve when the condition ends. A rule promtool rejects fails the
 play and leaves the loaded rules in place."""
 
 import json
+import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -241,6 +243,63 @@ def test_stopped_worker_fires_and_resolves(host):
         "systemctl stop laravel-worker@1.service",
         "systemctl start laravel-worker@1.service",
     )
+
+
+PSQL = "runuser -u postgres -- psql -XAtq"
+
+
+def _psql(host, *statements):
+    """Run statements as postgres in the postgres database, one -c each."""
+    return host.check_output(" ".join([PSQL, *(f"-c {shlex.quote(sql)}" for sql in statements)]))
+
+
+STATEMENT_ID = "SELECT queryid FROM pg_stat_statements WHERE toplevel AND query = '{}'"
+
+
+def test_statement_counters_come_from_pg_stat_statements(host):
+    _psql(host, "SELECT 1", "SELECT 2", "SELECT 3", "SELECT 4", "SELECT 5")
+    queryid = _psql(host, STATEMENT_ID.format("SELECT $1"))
+    calls = f'webstack_pg_statements_calls{{datname="postgres",usename="postgres",queryid="{queryid}"}}'
+    assert _wait(lambda: (_value(host, calls) or 0) >= 5, timeout=30), "the SELECT $1 statement is not exported"
+    # the exporter's own statements are left out, and its query file loaded
+    assert _value(host, 'count(webstack_pg_statements_calls{usename="prometheus_exporter"})') is None
+    assert _value(host, "pg_exporter_user_queries_load_error") == 0.0
+
+
+def test_slow_tail_fires_the_query_p99_estimate_and_resolves(host):
+    # One statement, pg_sleep($1), from one session: nine calls of 10 ms,
+    # then one of 300 ms, over and over. Its mean (39 ms) stays under the
+    # 50 ms default threshold, its tail does not: the real P99 is 300 ms, the
+    # normal estimate mean + 2.326 sd about 240 ms. application_name marks
+    # the session so that the restore ends exactly that one.
+    name = "UpgradeDatabaseQueryP99Estimate"
+    labels = {"datname": "postgres", "usename": "postgres"}
+    script = "".join("SELECT pg_sleep(0.3);\n" if i % 10 == 9 else "SELECT pg_sleep(0.01);\n" for i in range(2000))
+    host.check_output(f"printf %s {shlex.quote(script)} > /tmp/slow-tail.sql")
+    slow = "PGAPPNAME=slow-tail runuser -u postgres -- psql -Xq -f /tmp/slow-tail.sql"
+    stop = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'slow-tail'"
+
+    assert not _am_alerts(host, name, **labels), f"{name} fires before the slow statements run"
+    mark = _webhook_lines(host)
+    host.check_output(f'(setsid sh -c "{slow}" >/dev/null 2>&1 </dev/null &)')
+    try:
+        assert _wait(lambda: _am_alerts(host, name, **labels)), f"{name} never reached Alertmanager"
+        assert _wait(lambda: _delivered(host, name, "firing", mark, **labels)), f"{name} was not delivered"
+        queryid = _psql(host, STATEMENT_ID.format("SELECT pg_sleep($1)"))
+        mean = _value(host, f'statement:pg_exec_seconds:mean{{queryid="{queryid}"}}')
+        estimate = _value(host, f'statement:pg_exec_seconds:p99_normal_estimate{{queryid="{queryid}"}}')
+    finally:
+        _psql(host, stop)
+    assert _wait(lambda: _delivered(host, name, "resolved", mark, **labels)), f"{name} was not resolved"
+    assert _wait(lambda: not _am_alerts(host, name, **labels))
+
+    fired = _delivered(host, name, "firing", mark, **labels)
+    assert {alert["labels"]["queryid"] for alert in fired} == {queryid}
+    # the mean alone would not have fired; the standard deviation did
+    assert 0.03 < mean < 0.05, mean
+    assert 0.15 < estimate < 0.35, estimate
+    assert re.search(r"estimated P99 [0-9.]+ms \(threshold 50 ms\)", fired[0]["annotations"]["summary"]), fired
+    assert "Estimate, not a measured percentile" in fired[0]["annotations"]["description"]
 
 
 @pytest.fixture(scope="module")

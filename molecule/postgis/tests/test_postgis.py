@@ -173,6 +173,26 @@ def test_full_version(host):
     assert server[:2] == {"12": "15", "13": "17"}[major]
 
 
+def test_pg_stat_statements_records_the_application_queries(host, app):
+    # postgis_pg_stat_statements (default true): preloaded, the extension in
+    # the postgres database, and it sees what the application runs elsewhere
+    assert psql_local(host, "SHOW shared_preload_libraries", db="postgres") == "pg_stat_statements"
+    assert (
+        psql_local(host, "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'", db="postgres") == "1"
+    )
+    for _ in range(3):
+        result = psql_from(app, server_name(host), "SELECT ST_AsText(ST_Point(14.6928, -17.4467))")
+        assert result.rc == 0, result.stderr
+    calls = psql_local(
+        host,
+        "SELECT sum(s.calls) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+        "JOIN pg_roles r ON r.oid = s.userid WHERE d.datname = 'app' AND r.rolname = 'app' "
+        "AND s.query LIKE 'SELECT ST_AsText(ST_Point(%'",
+        db="postgres",
+    )
+    assert int(calls or 0) >= 3, calls
+
+
 def test_tuning_follows_the_formulas(host):
     # 2048 MB host, 50 % for PostgreSQL = 1024 MB; see the role README.
     expected = {
@@ -267,6 +287,20 @@ def test_bad_input_fails_and_leaves_the_server_serving(host, app, case):
     assert psql_local(host, "SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL") == "0"
     result = psql_from(app, "postgis-deb12", DISTANCE_SQL)
     assert result.rc == 0, result.stderr
+
+
+def test_preload_libraries_of_postgis_settings_are_merged(host):
+    # shared_preload_libraries given in postgis_settings keeps
+    # pg_stat_statements; the change needs (and gets) one restart
+    if server_name(host) != "postgis-deb12":
+        pytest.skip("playbook runs are exercised on one server")
+    run = run_converge("postgis-deb12", {"postgis_settings": {"shared_preload_libraries": "auto_explain"}})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert psql_local(host, "SHOW shared_preload_libraries") == "pg_stat_statements,auto_explain"
+    assert psql_local(host, "SELECT count(*) FROM pg_settings WHERE name = 'auto_explain.log_min_duration'") == "1"
+    run = run_converge("postgis-deb12", {})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert psql_local(host, "SHOW shared_preload_libraries") == "pg_stat_statements"
 
 
 def test_reload_only_setting_changes_without_restart(host):

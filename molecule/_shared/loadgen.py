@@ -10,7 +10,8 @@ A request fails when it raises (refused, reset, timeout) or answers with a
 status other than 200. Prints "started" once the first request succeeded,
 then, when the stop file appears (or after --max-seconds), one JSON report:
 requests, failures (with samples), the releases seen (X-Release header) in
-order of completion, and latency percentiles."""
+order of completion, the servers that answered (X-Served-By header) and
+latency percentiles."""
 
 import argparse
 import http.client
@@ -64,12 +65,12 @@ class Worker(threading.Thread):
                 self.conn.request("GET", path, headers={"Accept": "application/json"})
                 resp = self.conn.getresponse()
                 resp.read()
-                outcome = (resp.status, resp.getheader("X-Release"), None)
+                outcome = (resp.status, resp.getheader("X-Release"), None, resp.getheader("X-Served-By"))
                 if resp.getheader("Connection", "").lower() == "close":
                     self.conn.close()
                     self.conn = None
             except (OSError, http.client.HTTPException) as exc:
-                outcome = (None, None, f"{type(exc).__name__}: {exc}")
+                outcome = (None, None, f"{type(exc).__name__}: {exc}", None)
                 if self.conn is not None:
                     self.conn.close()
                 self.conn = None
@@ -109,8 +110,10 @@ def main():
         print("started (no successful request)", flush=True)
 
     failures = [r for r in results if r[3] != 200]
-    releases, timeline = {}, []
-    for _, _, _, _, release, _ in sorted(results):
+    releases, timeline, servers = {}, [], {}
+    for _, _, _, _, release, _, server in sorted(results):
+        if server:
+            servers[server] = servers.get(server, 0) + 1
         if release:
             releases[release] = releases.get(release, 0) + 1
             if not timeline or timeline[-1] != release:
@@ -125,6 +128,7 @@ def main():
         "releases": releases,
         "timeline": timeline,
         "last_release": timeline[-1] if timeline else None,
+        "servers": servers,
         "duration_s": round(time.monotonic() - start, 1),
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),

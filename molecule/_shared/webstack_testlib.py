@@ -134,6 +134,18 @@ def playbook(path, *args, inventory=None, **env):
     return res.returncode, res.stdout + res.stderr
 
 
+def deploy(release, artifact, *args):
+    """Run playbooks/deploy.yml for a release, as a CI job does."""
+    return playbook(
+        PROJECT / "playbooks" / "deploy.yml",
+        "-e",
+        f"laravel_release_id={release}",
+        "-e",
+        f"laravel_artifact={artifact}",
+        *args,
+    )
+
+
 def recap(output):
     """The PLAY RECAP lines of an ansible-playbook output, by host."""
     lines = {}

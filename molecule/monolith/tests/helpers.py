@@ -14,6 +14,7 @@ from webstack_testlib import (  # noqa: F401
     Load,
     build,
     check_postgis_distance,
+    deploy,
     http,
     live_release,
     playbook,

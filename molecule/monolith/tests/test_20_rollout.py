@@ -17,6 +17,7 @@ from helpers import (
     PROJECT,
     Load,
     build,
+    deploy,
     https,
     live_release,
     playbook,
@@ -41,17 +42,6 @@ def host():
 @pytest.fixture(scope="module")
 def state():
     return {}
-
-
-def deploy(release, artifact, *args):
-    return playbook(
-        PROJECT / "playbooks" / "deploy.yml",
-        "-e",
-        f"laravel_release_id={release}",
-        "-e",
-        f"laravel_artifact={artifact}",
-        *args,
-    )
 
 
 def assert_no_failures(load, switched_to=None):

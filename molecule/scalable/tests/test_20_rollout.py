@@ -17,11 +17,10 @@ import testinfra
 from webstack_testlib import (
     EPHEMERAL,
     INVENTORY,
-    PROJECT,
     Load,
     build,
+    deploy,
     live_release,
-    playbook,
     recap,
     with_failing_health,
 )
@@ -42,16 +41,6 @@ def node(name):
 
 def load(name):
     return Load("scalable-lb", "https://127.0.0.1", PATHS, concurrency=4, name=name)
-
-
-def deploy(release, artifact):
-    return playbook(
-        PROJECT / "playbooks" / "deploy.yml",
-        "-e",
-        f"laravel_release_id={release}",
-        "-e",
-        f"laravel_artifact={artifact}",
-    )
 
 
 def drained():

@@ -5,6 +5,8 @@ Stages (each one is a check that passes or fails):
   lint:yamllint, lint:ansible-lint, lint:ruff     static gates
   pytest                                          tests/unit + tests/integration
                                                   (each test case counts)
+  bench:smoke                                     tests/bench: the benchmark's report
+                                                  checks and a short run of it
   build:galaxy                                    ansible-galaxy collection build,
                                                   artifact content checked
   import:galaxy-importer                          Galaxy's import checks on the artifact
@@ -134,8 +136,16 @@ def stage_ruff() -> Result:
 
 
 def stage_pytest() -> Result:
-    paths = [p for p in ("tests/unit", "tests/integration") if (ROOT / p).is_dir()]
-    res = run("pytest", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths])
+    return pytest_stage("pytest", [p for p in ("tests/unit", "tests/integration") if (ROOT / p).is_dir()])
+
+
+def stage_bench_smoke() -> Result:
+    # the benchmark's report checks and its smoke run (bench/run.sh --smoke)
+    return pytest_stage("bench:smoke", ["tests/bench"])
+
+
+def pytest_stage(name: str, paths: list[str]) -> Result:
+    res = run(name, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths])
     text = res.log.read_text(encoding="utf-8", errors="replace")
     summary = [ln for ln in text.splitlines() if re.search(r"\b(passed|failed|error|no tests ran)\b", ln)]
     last = summary[-1] if summary else ""
@@ -305,7 +315,7 @@ def main() -> int:
         futures = [pool.submit(stage_molecule, n) for n in ordered]
         if not args.only and not args.no_static:
             for stage in (stage_yamllint, stage_ansible_lint, stage_ruff, stage_syntax,
-                          stage_pytest, stage_build, stage_galaxy_importer, stage_sanity):
+                          stage_pytest, stage_bench_smoke, stage_build, stage_galaxy_importer, stage_sanity):
                 report(stage())
         for f in futures:
             report(f.result())

@@ -47,7 +47,9 @@ if [ -d /run/systemd/system ] && systemctl start docker >/dev/null 2>&1 && wait_
 fi
 
 log "starting dockerd in the background (log: /var/log/dockerd-webstack.log)"
-nohup dockerd >/var/log/dockerd-webstack.log 2>&1 &
+# In a session of its own: the engine must outlive the shell (and the
+# process group) that started it, e.g. a CI step or a terminal that closes.
+setsid -f dockerd >/var/log/dockerd-webstack.log 2>&1 </dev/null
 if wait_for_engine; then
   log "Docker engine is up"
   exit 0

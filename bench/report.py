@@ -296,7 +296,7 @@ def chart(result, path):
                 ys.append(run["rps"])
         ax.bar(xs, ys, width, label=stack)
     ax.set_xticks([j + width * (len(stacks) - 1) / 2 for j in range(len(keys))])
-    ax.set_xticklabels([f"{r}\nc={c}" for r, c in keys], fontsize=8)
+    ax.set_xticklabels([f"{r.replace('_', chr(10))}\nc={c}" for r, c in keys], fontsize=8)
     ax.set_ylabel("requests/s")
     ax.set_title("Serving (wrk)")
     ax.legend()

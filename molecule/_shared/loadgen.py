@@ -7,7 +7,13 @@ the distribution's python3 (standard library only).
 Each worker thread keeps one connection open (reconnecting when the server
 closes it, as browsers and load balancers do) and cycles through the paths.
 A request fails when it raises (refused, reset, timeout) or answers with a
-status other than 200. Prints "started" once the first request succeeded,
+status other than 200. One case is retried first, as browsers, curl and
+HTTP libraries do (RFC 9112, section 9.3.1): a GET sent on a kept-alive
+connection that the server closed before answering anything (nginx closes
+idle keep-alive connections when it reloads, and a request can cross that
+close). It is sent once more on a new connection, and only that outcome
+counts; the report gives how many such retries there were. A failure on a
+new connection is never retried. Prints "started" once the first request succeeded,
 then, when the stop file appears (or after --max-seconds), one JSON report:
 requests, failures (with samples), the releases seen (X-Release header) in
 order of completion, the servers that answered (X-Served-By header) and
@@ -32,6 +38,9 @@ def percentile(values, pct):
     return round(ordered[index] * 1000, 1)
 
 
+STALE = object()
+
+
 class Worker(threading.Thread):
     def __init__(self, base, paths, offset, stop, results, lock):
         super().__init__(daemon=True)
@@ -44,6 +53,7 @@ class Worker(threading.Thread):
         self.results = results
         self.lock = lock
         self.conn = None
+        self.reused = False  # the open connection has carried a response already
 
     def connect(self):
         if self.https:
@@ -59,24 +69,41 @@ class Worker(threading.Thread):
             path = self.paths[n % len(self.paths)]
             n += 1
             started = time.monotonic()
-            try:
-                if self.conn is None:
-                    self.conn = self.connect()
-                self.conn.request("GET", path, headers={"Accept": "application/json"})
-                resp = self.conn.getresponse()
-                resp.read()
-                outcome = (resp.status, resp.getheader("X-Release"), None, resp.getheader("X-Served-By"))
-                if resp.getheader("Connection", "").lower() == "close":
-                    self.conn.close()
-                    self.conn = None
-            except (OSError, http.client.HTTPException) as exc:
-                outcome = (None, None, f"{type(exc).__name__}: {exc}", None)
-                if self.conn is not None:
-                    self.conn.close()
-                self.conn = None
+            retried = False
+            outcome = self.get(path)
+            if outcome is STALE:
+                retried = True
+                outcome = self.get(path)
+            if outcome is STALE:  # cannot happen on a new connection; kept as a failure
+                outcome = (None, None, "connection closed twice before any response", None)
             elapsed = time.monotonic() - started
             with self.lock:
-                self.results.append((time.monotonic(), path, elapsed, *outcome))
+                self.results.append((time.monotonic(), path, elapsed, *outcome, retried))
+
+    def get(self, path):
+        """One GET: (status, release, error, server), or STALE when a reused
+        connection was closed by the server before any response."""
+        reused = self.conn is not None and self.reused
+        try:
+            if self.conn is None:
+                self.conn = self.connect()
+                self.reused = False
+            self.conn.request("GET", path, headers={"Accept": "application/json"})
+            resp = self.conn.getresponse()
+            resp.read()
+            self.reused = True
+            if resp.getheader("Connection", "").lower() == "close":
+                self.conn.close()
+                self.conn = None
+            return (resp.status, resp.getheader("X-Release"), None, resp.getheader("X-Served-By"))
+        except (OSError, http.client.HTTPException) as exc:
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = None
+            # RemoteDisconnected is a ConnectionResetError: nothing was received
+            if reused and isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+                return STALE
+            return (None, None, f"{type(exc).__name__}: {exc}", None)
 
 
 def main():
@@ -111,7 +138,7 @@ def main():
 
     failures = [r for r in results if r[3] != 200]
     releases, timeline, servers = {}, [], {}
-    for _, _, _, _, release, _, server in sorted(results):
+    for _, _, _, _, release, _, server, _ in sorted(results):
         if server:
             servers[server] = servers.get(server, 0) + 1
         if release:
@@ -122,6 +149,7 @@ def main():
     report = {
         "requests": len(results),
         "failures": len(failures),
+        "stale_connection_retries": sum(1 for r in results if r[7]),
         "failure_samples": [
             {"path": r[1], "status": r[3], "error": r[5], "at_s": round(r[0] - start, 2)} for r in failures[:10]
         ],

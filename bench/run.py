@@ -781,7 +781,7 @@ def main(argv=None):
         # ---- Ansible-side levers (idempotent re-runs) ----------------------
         result["levers"] = {
             "baseline": {
-                "description": "ansible.cfg as committed (pipelining on, linear, implicit gathering)",
+                "description": f"ansible.cfg as committed (pipelining on, linear, {configured_gathering()} gathering)",
                 "seconds": idem["seconds"],
                 "gather_facts_seconds": idem["gather_facts_seconds"],
                 "gather_facts_count": idem["gather_facts_count"],

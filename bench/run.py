@@ -360,6 +360,8 @@ def levers(playbook_path, baseline, logs, smoke, all_levers=False):
             "facts gathered again by every play (ANSIBLE_GATHERING=implicit); ansible.cfg has gathering = smart",
             {"ANSIBLE_GATHERING": "implicit"},
         )
+        # the first run with the jsonfile cache fills it
+        playbook("lever-fact-cache-fill", playbook_path, env=cache_env, logs=logs)
     else:
         # with the cache empty at the start, this run shows smart gathering
         # within one run (each host gathered once), and it fills the cache
@@ -368,9 +370,6 @@ def levers(playbook_path, baseline, logs, smoke, all_levers=False):
             "gather facts once per host and run (ANSIBLE_GATHERING=smart; jsonfile cache empty at the start)",
             cache_env,
         )
-    if configured_gathering() == "smart":
-        # the first run with the jsonfile cache fills it
-        playbook("lever-fact-cache-fill", playbook_path, env=cache_env, logs=logs)
     lever(
         "fact_cache_jsonfile",
         "smart gathering + jsonfile fact cache kept across runs (next run, cache warm)",

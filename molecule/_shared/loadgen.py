@@ -13,8 +13,10 @@ connection that the server closed before answering anything (nginx closes
 idle keep-alive connections when it reloads, and a request can cross that
 close). It is sent once more on a new connection, and only that outcome
 counts; the report gives how many such retries there were. A failure on a
-new connection is never retried. Prints "started" once the first request succeeded,
-then, when the stop file appears (or after --max-seconds), one JSON report:
+new connection is never retried.
+
+Prints "started" once the first request succeeded, then, when the stop file
+appears (or after --max-seconds), one JSON report:
 requests, failures (with samples), the releases seen (X-Release header) in
 order of completion, the servers that answered (X-Served-By header) and
 latency percentiles."""
@@ -71,11 +73,9 @@ class Worker(threading.Thread):
             started = time.monotonic()
             retried = False
             outcome = self.get(path)
-            if outcome is STALE:
+            if outcome is STALE:  # get() opens a new connection, which is never STALE
                 retried = True
                 outcome = self.get(path)
-            if outcome is STALE:  # cannot happen on a new connection; kept as a failure
-                outcome = (None, None, "connection closed twice before any response", None)
             elapsed = time.monotonic() - started
             with self.lock:
                 self.results.append((time.monotonic(), path, elapsed, *outcome, retried))

@@ -99,3 +99,31 @@ def test_a_refused_connection_is_a_failure_and_never_retried(tmp_path):
     assert report["failures"] == report["requests"], report
     assert report["stale_connection_retries"] == 0, report
     assert "ConnectionRefusedError" in report["failure_samples"][0]["error"], report
+
+
+def test_a_new_connection_closed_before_any_answer_is_a_failure_and_never_retried(tmp_path):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        stop = threading.Event()
+
+        def hang_up():
+            # accept and close at once: every request dies on a new connection
+            listener.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                conn.close()
+
+        thread = threading.Thread(target=hang_up, daemon=True)
+        thread.start()
+        try:
+            report = run_loadgen(f"http://127.0.0.1:{listener.getsockname()[1]}", tmp_path, seconds=1)
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+    assert report["requests"] > 0
+    assert report["failures"] == report["requests"], report
+    assert report["stale_connection_retries"] == 0, report

@@ -58,6 +58,38 @@ class WaitTimeout(ApiError):
     """Polling gave up before the resource reached the wanted state."""
 
 
+class UncertainWrite(ApiError):
+    """A write (create or delete) may or may not have been carried out.
+
+    Raised when a ``POST`` or ``DELETE`` timed out after it was sent, or got a
+    5xx answer: the server may have acted on it, so the client never sends it
+    again.  The caller looks the resource up by its idempotence key instead
+    (see :meth:`ResourceModule.create_or_adopt` and
+    :meth:`ResourceModule.delete_or_confirm`).
+    """
+
+    def describe(self):
+        return "%s; the request may have been carried out, so it was not sent again" % (
+            super(UncertainWrite, self).describe())
+
+
+#: messages of network errors raised before a request could be sent
+_NOT_SENT_MARKERS = (
+    "connection refused",
+    "errno 111",
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+)
+
+
+def never_sent(error_text):
+    """True when a network error text says the request never left (connection
+    refused, host name not resolved): such a request may be sent again."""
+    text = str(error_text or "").lower()
+    return any(marker in text for marker in _NOT_SENT_MARKERS)
+
+
 def normalise(value):
     """Make values comparable: sort lists of scalars, drop ``None`` values
     from dictionaries, recurse into containers."""
@@ -119,6 +151,40 @@ class ResourceModule:
 
     def set_resource(self, resource):
         self.result[self.resource_name] = resource
+
+    # -- writes that may have reached the server ----------------------------
+    def create_or_adopt(self, send, lookup, what):
+        """``send()`` a create; when its outcome is unknown, adopt what
+        ``lookup()`` finds by the resource's idempotence key.
+
+        ``send`` returns the created resource; ``lookup`` returns the resource
+        or ``None``.  The create is never sent twice: when the lookup finds
+        nothing, the module fails naming the call and its status.
+        """
+        try:
+            return send()
+        except UncertainWrite as error:
+            found = lookup()
+            if found is None:
+                raise ApiError(error.call, error.status, "%s; no %s was found afterwards, and the request was not "
+                               "sent again to avoid a duplicate: check the account, then run again"
+                               % (error.message or "no answer", what), body=error.body,
+                               request_id=error.request_id) from None
+            self.module.warn("%s: %s; the %s it creates exists and was adopted"
+                             % (error.call, error.message or "no answer", what))
+            return found
+
+    def delete_or_confirm(self, send, lookup, what):
+        """``send()`` a delete; when its outcome is unknown, ``lookup()`` the
+        resource: gone is success, still there fails naming the call."""
+        try:
+            return send()
+        except UncertainWrite as error:
+            if lookup() is not None:
+                raise ApiError(error.call, error.status, "%s; the %s still exists (its deletion may still be in "
+                               "progress): run again to confirm" % (error.message or "no answer", what),
+                               body=error.body, request_id=error.request_id) from None
+            return None
 
     # -- errors --------------------------------------------------------------
     def fail(self, msg, **kwargs):

@@ -29,13 +29,18 @@ from ansible.module_utils.urls import fetch_url, open_url
 from ansible_collections.baobab.webstack.plugins.module_utils._base import (
     ApiError,
     ResourceModule,
+    UncertainWrite,
     WaitTimeout,
+    never_sent,
 )
 
 DEFAULT_API_URL = "https://api.digitalocean.com/v2"
 MAX_PER_PAGE = 200
 #: never sleep longer than this for one rate-limit pause (seconds)
 MAX_RETRY_SLEEP = 60
+#: methods sent again after a 5xx or a timeout (the modules send PATCH bodies
+#: of absolute values only, so a repeat leaves the same state)
+IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT", "PATCH")
 
 
 def common_argument_spec():
@@ -63,11 +68,13 @@ def common_argument_spec():
 class Response:
     """What a transport returns: status, headers (lower-case names), body."""
 
-    def __init__(self, status, headers=None, body=b"", error=None):
+    def __init__(self, status, headers=None, body=b"", error=None, not_sent=None):
         self.status = status
         self.headers = dict((k.lower(), v) for k, v in (headers or {}).items())
         self.body = body or b""
         self.error = error
+        #: the request provably never reached the server (connection refused)
+        self.not_sent = never_sent(error) if not_sent is None and status <= 0 else bool(not_sent)
 
 
 def module_transport(module):
@@ -104,7 +111,12 @@ def open_url_transport(validate_certs=True):
         except HTTPError as error:
             content = error.read() if hasattr(error, "read") else b""
             return Response(error.code, dict(error.headers.items()) if error.headers else {}, content)
-        except (URLError, OSError, ValueError) as error:
+        except URLError as error:
+            # urllib wraps errors raised while connecting and sending
+            return Response(-1, {}, b"", error=to_native(error),
+                            not_sent=isinstance(getattr(error, "reason", None), ConnectionRefusedError)
+                            or never_sent(error))
+        except (OSError, ValueError) as error:
             return Response(-1, {}, b"", error=to_native(error))
 
     return send
@@ -117,6 +129,18 @@ def _json_or_none(body):
         return json.loads(to_text(body, errors="surrogate_or_strict"))
     except ValueError:
         return None
+
+
+def _error_message(payload, body):
+    """The provider's explanation: its JSON ``message`` or a short excerpt."""
+    if isinstance(payload, dict):
+        message = payload.get("message")
+        if payload.get("id") and message:
+            message = "%s (%s)" % (message, payload.get("id"))
+        return message
+    if body:
+        return to_text(body, errors="surrogate_or_replace")[:200]
+    return None
 
 
 class DigitalOceanClient:
@@ -179,12 +203,21 @@ class DigitalOceanClient:
             delay = self.backoff * (2 ** attempt)
         return min(max(delay, 0), MAX_RETRY_SLEEP)
 
-    def request(self, method, path, body=None, query=None, ok=None):
+    def request(self, method, path, body=None, query=None, ok=None, idempotent=None):
         """Send one call; return the decoded JSON body (``{}`` when empty).
 
-        Retries 429, 5xx and connection failures up to ``max_retries`` times.
-        Raises :class:`ApiError` naming the call and the status otherwise.
+        Retries up to ``max_retries`` times: 429 (the request was refused
+        before being handled) and a connection refused before sending, for
+        every method; 5xx answers and other network failures (timeouts,
+        resets) only for the methods in :data:`IDEMPOTENT_METHODS`.  A
+        ``POST`` or ``DELETE`` that got a 5xx or no answer is never sent
+        again: :class:`UncertainWrite` is raised instead.  Every other
+        failure raises :class:`ApiError` naming the call and the status.
+        ``idempotent=True`` marks a ``POST`` or ``DELETE`` that may safely be
+        repeated (adding a tag to a resource, for instance).
         """
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
         url = self.url(path, query)
         call = self.call_name(method, url)
         headers = {
@@ -201,6 +234,15 @@ class DigitalOceanClient:
             self.calls += 1
             response = self.transport(method, url, data, headers, self.timeout)
             status = response.status
+            uncertain = (status >= 500 or (status <= 0 and not response.not_sent))
+            if uncertain and not idempotent:
+                payload = _json_or_none(response.body)
+                if status <= 0:
+                    message = "no response: %s" % to_native(response.error or "connection failed")
+                    raise UncertainWrite(call, message=message)
+                raise UncertainWrite(call, status=status, message=_error_message(payload, response.body),
+                                     body=payload, request_id=(payload or {}).get("request_id")
+                                     if isinstance(payload, dict) else None)
             retryable = status == 429 or status >= 500 or status <= 0
             if retryable and attempt < self.max_retries:
                 self.sleep(self._retry_delay(response, attempt))
@@ -213,15 +255,8 @@ class DigitalOceanClient:
         if ok is None:
             ok = range(200, 300)
         if status not in ok:
-            message = None
-            request_id = None
-            if isinstance(payload, dict):
-                message = payload.get("message")
-                if payload.get("id") and message:
-                    message = "%s (%s)" % (message, payload.get("id"))
-                request_id = payload.get("request_id")
-            elif response.body:
-                message = to_text(response.body, errors="surrogate_or_replace")[:200]
+            message = _error_message(payload, response.body)
+            request_id = payload.get("request_id") if isinstance(payload, dict) else None
             if retryable and attempt:
                 message = "%s (gave up after %d retries)" % (message or "server error", attempt)
             raise ApiError(call, status=status, message=message, body=payload, request_id=request_id)
@@ -230,8 +265,8 @@ class DigitalOceanClient:
     def get(self, path, query=None):
         return self.request("GET", path, query=query)
 
-    def post(self, path, body=None):
-        return self.request("POST", path, body=body if body is not None else {})
+    def post(self, path, body=None, idempotent=False):
+        return self.request("POST", path, body=body if body is not None else {}, idempotent=idempotent)
 
     def put(self, path, body):
         return self.request("PUT", path, body=body)
@@ -239,8 +274,8 @@ class DigitalOceanClient:
     def patch(self, path, body):
         return self.request("PATCH", path, body=body)
 
-    def delete(self, path, body=None):
-        return self.request("DELETE", path, body=body)
+    def delete(self, path, body=None, idempotent=False):
+        return self.request("DELETE", path, body=body, idempotent=idempotent)
 
     def get_or_none(self, path, query=None):
         """GET that returns ``None`` on 404 instead of raising."""

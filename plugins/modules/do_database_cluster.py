@@ -36,14 +36,21 @@ options:
     description: Major version of the engine (C(16)). The provider's default when left out. Only used at creation.
     type: str
   size:
-    description: Node size slug (C(db-s-1vcpu-2gb)). Required to create; a different size resizes the cluster.
+    description:
+      - Node size slug (C(db-s-1vcpu-2gb)). Required to create.
+      - Compared with the live cluster only when set; a different size resizes the cluster.
     type: str
   num_nodes:
-    description: Number of nodes (1 to 3; 2 and 3 add standby nodes). A different number resizes the cluster.
+    description:
+      - Number of nodes (1 to 3; 2 and 3 add standby nodes).
+      - V(1) when a cluster is created without it.
+      - Compared with the live cluster only when set, so leaving it out never adds or removes nodes; a different
+        number resizes the cluster.
     type: int
-    default: 1
   region:
-    description: Region slug. Required to create.
+    description:
+      - Region slug. Required to create.
+      - Compared with the live cluster only when set; a cluster cannot move, so a different region fails the task.
     type: str
   private_network_uuid:
     description: VPC the cluster is attached to. Only used at creation.
@@ -115,17 +122,32 @@ class Cluster(DigitalOceanModule):
         keys = ("name", "engine", "version", "size", "num_nodes", "region", "private_network_uuid", "status")
         return dict((k, cluster.get(k)) for k in keys if k in cluster)
 
+    def lookup(self):
+        name = self.params["name"]
+        clusters = self.client.get("databases").get("databases") or []
+        return self.find_one([c for c in clusters if c.get("name") == name], "database clusters named %s" % name)
+
+    def check_input(self):
+        p = self.params
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        if p["num_nodes"] is not None and not 1 <= p["num_nodes"] <= 3:
+            self.fail("num_nodes must be 1, 2 or 3, got %s" % p["num_nodes"])
+        for key in ("size", "region", "version"):
+            if p[key] is not None and not str(p[key]).strip():
+                self.fail("%s must not be empty" % key)
+
     def run(self):
         p = self.params
-        clusters = self.client.get("databases").get("databases") or []
-        current = self.find_one([c for c in clusters if c.get("name") == p["name"]],
-                                "database clusters named %s" % p["name"])
+        self.check_input()
+        current = self.lookup()
         if p["state"] == "absent":
             self.set_resource({})
             if current:
                 self.set_diff(self.summary(current), {})
                 if self.will_write():
-                    self.client.delete("databases/%s" % current["id"])
+                    self.delete_or_confirm(lambda: self.client.delete("databases/%s" % current["id"]), self.lookup,
+                                           "database cluster %s" % p["name"])
             return
         if current is None:
             missing = [k for k in ("size", "region") if not p[k]]
@@ -133,10 +155,13 @@ class Cluster(DigitalOceanModule):
                 self.fail("%s required to create database cluster %s" % (" and ".join(missing), p["name"]))
             body = dict((k, p[k]) for k in ("name", "engine", "version", "size", "num_nodes", "region",
                                             "private_network_uuid", "tags") if p[k] is not None)
+            body.setdefault("num_nodes", 1)
             self.set_diff({}, body)
             cluster = dict(body, status="creating")
             if self.will_write():
-                cluster = self.wait_online(self.client.post("databases", body)["database"])
+                cluster = self.wait_online(self.create_or_adopt(
+                    lambda: self.client.post("databases", body)["database"], self.lookup,
+                    "database cluster %s" % p["name"]))
         else:
             for key in ("engine", "region", "private_network_uuid"):
                 if p[key] and key in current and p[key] != current.get(key):
@@ -146,13 +171,15 @@ class Cluster(DigitalOceanModule):
                 self.module.warn("database cluster %s runs version %s, not %s: upgrades are not done by this module"
                                  % (p["name"], current.get("version"), p["version"]))
             cluster = current
+            # size and num_nodes are compared only when set: leaving one out keeps the live value
             size = p["size"] or current.get("size")
-            if size != current.get("size") or p["num_nodes"] != current.get("num_nodes"):
-                after = dict(self.summary(current), size=size, num_nodes=p["num_nodes"])
+            num_nodes = p["num_nodes"] if p["num_nodes"] is not None else current.get("num_nodes")
+            if size != current.get("size") or num_nodes != current.get("num_nodes"):
+                after = dict(self.summary(current), size=size, num_nodes=num_nodes)
                 self.set_diff(self.summary(current), after)
-                cluster = dict(current, size=size, num_nodes=p["num_nodes"])
+                cluster = dict(current, size=size, num_nodes=num_nodes)
                 if self.will_write():
-                    self.client.put("databases/%s/resize" % current["id"], {"size": size, "num_nodes": p["num_nodes"]})
+                    self.client.put("databases/%s/resize" % current["id"], {"size": size, "num_nodes": num_nodes})
                     cluster = self.client.get("databases/%s" % current["id"])["database"]
             if not self.check_mode:
                 cluster = self.wait_online(cluster)
@@ -168,7 +195,7 @@ def main():
         engine=dict(type="str", default="pg", choices=["pg", "mysql", "valkey", "mongodb", "kafka", "opensearch"]),
         version=dict(type="str"),
         size=dict(type="str"),
-        num_nodes=dict(type="int", default=1),
+        num_nodes=dict(type="int"),
         region=dict(type="str"),
         private_network_uuid=dict(type="str"),
         tags=dict(type="list", elements="str"),

@@ -61,17 +61,25 @@ from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean impo
 class User(DigitalOceanModule):
     resource_name = "user"
 
+    def path(self):
+        return "databases/%s/users" % self.params["cluster_id"]
+
+    def lookup(self):
+        found = self.client.get_or_none("%s/%s" % (self.path(), self.params["name"]))
+        return found.get("user") if found else None
+
     def run(self):
         p = self.params
-        path = "databases/%s/users" % p["cluster_id"]
-        found = self.client.get_or_none("%s/%s" % (path, p["name"]))
-        current = found.get("user") if found else None
+        path = self.path()
+        what = "database user %s" % p["name"]
+        current = self.lookup()
         if p["state"] == "absent":
             self.set_resource({})
             if current:
                 self.set_diff(current, {})
                 if self.will_write():
-                    self.client.delete("%s/%s" % (path, p["name"]))
+                    self.delete_or_confirm(lambda: self.client.delete("%s/%s" % (path, p["name"])), self.lookup,
+                                           what)
             return
         if current:
             self.set_resource(current)
@@ -79,7 +87,8 @@ class User(DigitalOceanModule):
         self.set_diff({}, {"name": p["name"]})
         result = {"name": p["name"]}
         if self.will_write():
-            result = self.client.post(path, {"name": p["name"]})["user"]
+            result = self.create_or_adopt(lambda: self.client.post(path, {"name": p["name"]})["user"], self.lookup,
+                                          what)
         self.set_resource(result)
 
 

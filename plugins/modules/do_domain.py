@@ -58,17 +58,23 @@ from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean impo
 class Domain(DigitalOceanModule):
     resource_name = "domain"
 
+    def lookup(self):
+        found = self.client.get_or_none("domains/%s" % self.params["name"].lower().rstrip("."))
+        return found["domain"] if found else None
+
     def run(self):
         p = self.params
         name = p["name"].lower().rstrip(".")
-        found = self.client.get_or_none("domains/%s" % name)
-        current = found["domain"] if found else None
+        if not name:
+            self.fail("name must not be empty")
+        current = self.lookup()
         if p["state"] == "absent":
             self.set_resource({})
             if current:
                 self.set_diff({"name": name}, {})
                 if self.will_write():
-                    self.client.delete("domains/%s" % name)
+                    self.delete_or_confirm(lambda: self.client.delete("domains/%s" % name), self.lookup,
+                                           "domain %s" % name)
             return
         if current:
             self.set_resource(current)
@@ -79,7 +85,8 @@ class Domain(DigitalOceanModule):
         self.set_diff({}, body)
         result = body
         if self.will_write():
-            result = self.client.post("domains", body)["domain"]
+            result = self.create_or_adopt(lambda: self.client.post("domains", body)["domain"], self.lookup,
+                                          "domain %s" % name)
         self.set_resource(result)
 
 

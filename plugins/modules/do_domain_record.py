@@ -130,8 +130,42 @@ def canonical_data(rtype, data):
 class Record(DigitalOceanModule):
     resource_name = "record"
 
+    def check_input(self):
+        """Everything that can be checked without the API, before the first request."""
+        p = self.params
+        if not p["domain"].strip().rstrip("."):
+            self.fail("domain must not be empty")
+        if p["ttl"] is not None and p["ttl"] < 1:
+            self.fail("ttl must be a positive number of seconds, got %s" % p["ttl"])
+        for key in ("priority", "port", "weight"):
+            if p[key] is not None and not 0 <= p[key] <= 65535:
+                self.fail("%s must be between 0 and 65535, got %s" % (key, p[key]))
+        if p["flags"] is not None and not 0 <= p["flags"] <= 255:
+            self.fail("flags must be between 0 and 255, got %s" % p["flags"])
+        if p["state"] == "present":
+            if p["type"] in ("MX", "SRV") and p["priority"] is None:
+                self.fail("priority is required for %s records" % p["type"])
+            if p["type"] == "SRV" and (p["port"] is None or p["weight"] is None):
+                self.fail("port and weight are required for SRV records")
+            if p["type"] == "CAA" and (p["flags"] is None or p["tag"] is None):
+                self.fail("flags and tag are required for CAA records")
+
+    def lookup(self, domain, name, fqdn, data):
+        """The record this task manages (``None`` when absent); raises the
+        API's 404 when the domain does not exist."""
+        p = self.params
+        records = self.client.paginate("domains/%s/records" % domain, "domain_records",
+                                       query={"type": p["type"], "name": fqdn})
+        same = [r for r in records if r.get("type") == p["type"] and r.get("name") == name]
+        candidates = same
+        if not p["unique"] or (p["state"] == "absent" and data is not None):
+            candidates = [r for r in same if canonical_data(p["type"], r.get("data")) == data]
+        return self.find_one(candidates, "%s records named %s%s" % (
+            p["type"], fqdn, "" if p["unique"] else " with data %s" % data))
+
     def run(self):
         p = self.params
+        self.check_input()
         domain = p["domain"].lower().rstrip(".")
         name = p["name"]
         if name.endswith("." + domain) or name.endswith("." + domain + "."):
@@ -142,9 +176,12 @@ class Record(DigitalOceanModule):
         data = canonical_data(p["type"], p["data"])
         if data is None and (p["state"] == "present" or not p["unique"]):
             self.fail("data is required unless state=absent with unique=true")
+
+        def lookup():
+            return self.lookup(domain, name, fqdn, data)
+
         try:
-            records = self.client.paginate("domains/%s/records" % domain, "domain_records",
-                                           query={"type": p["type"], "name": fqdn})
+            current = lookup()
         except ApiError as error:
             if error.status != 404:
                 raise
@@ -155,34 +192,25 @@ class Record(DigitalOceanModule):
             if not self.check_mode:
                 raise
             # check mode: the domain itself would only be created by an earlier task
-            records = []
-        same = [r for r in records if r.get("type") == p["type"] and r.get("name") == name]
-        candidates = same
-        if not p["unique"] or (p["state"] == "absent" and data is not None):
-            candidates = [r for r in same if canonical_data(p["type"], r.get("data")) == data]
-        current = self.find_one(candidates, "%s records named %s%s" % (
-            p["type"], fqdn, "" if p["unique"] else " with data %s" % data))
+            current = None
         path = "domains/%s/records" % domain
+        what = "%s record %s" % (p["type"], fqdn)
         if p["state"] == "absent":
             self.set_resource({})
             if current:
                 self.set_diff(current, {})
                 if self.will_write():
-                    self.client.delete("%s/%s" % (path, current["id"]))
+                    self.delete_or_confirm(lambda: self.client.delete("%s/%s" % (path, current["id"])), lookup, what)
             return
         wanted = {"type": p["type"], "name": name, "data": p["data"], "ttl": p["ttl"]}
         for key in EXTRA[1:]:
             if p[key] is not None:
                 wanted[key] = p[key]
-        if p["type"] in ("MX", "SRV") and p["priority"] is None:
-            self.fail("priority is required for %s records" % p["type"])
-        if p["type"] == "CAA" and (p["flags"] is None or p["tag"] is None):
-            self.fail("flags and tag are required for CAA records")
         if current is None:
             self.set_diff({}, wanted)
             result = wanted
             if self.will_write():
-                result = self.client.post(path, wanted)["domain_record"]
+                result = self.create_or_adopt(lambda: self.client.post(path, wanted)["domain_record"], lookup, what)
             self.set_resource(result)
             return
         update = dict((k, wanted[k]) for k in EXTRA if k in wanted and wanted[k] != current.get(k))

@@ -146,15 +146,28 @@ class Droplet(DigitalOceanModule):
             "GET /v2/%s (droplet %s becoming active)" % (path, droplet["name"]),
         )
 
+    def check_input(self):
+        p = self.params
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        for key in ("region", "size", "image", "vpc_uuid"):
+            if p[key] is not None and not p[key].strip():
+                self.fail("%s must not be empty" % key)
+        for tag in p["tags"] or []:
+            if not tag.strip():
+                self.fail("tags must not hold an empty tag")
+
     def run(self):
         p = self.params
+        self.check_input()
         current = self.lookup()
         if p["state"] == "absent":
             self.set_resource({})
             if current:
                 self.set_diff(current, {})
                 if self.will_write():
-                    self.client.delete("droplets/%s" % current["id"])
+                    self.delete_or_confirm(lambda: self.client.delete("droplets/%s" % current["id"]), self.lookup,
+                                           "droplet %s" % p["name"])
             return
         if not p["region"]:
             self.fail("region is required with state=present")
@@ -189,7 +202,8 @@ class Droplet(DigitalOceanModule):
         self.set_diff({}, dict((k, v) for k, v in body.items() if k != "user_data"))
         if not self.will_write():
             return dict(body, status="new")
-        created = self.client.post("droplets", body)["droplet"]
+        created = self.create_or_adopt(lambda: self.client.post("droplets", body)["droplet"], self.lookup,
+                                       "droplet %s in %s" % (p["name"], p["region"]))
         return self.wait_active(created)
 
     def update(self, current):
@@ -212,10 +226,11 @@ class Droplet(DigitalOceanModule):
                 if self.will_write():
                     resources = {"resources": [{"resource_id": str(current["id"]), "resource_type": "droplet"}]}
                     for tag in add:
-                        self.client.post("tags", {"name": tag})
-                        self.client.post("tags/%s/resources" % tag, resources)
+                        # creating a tag that exists and tagging twice change nothing: safe to repeat
+                        self.client.post("tags", {"name": tag}, idempotent=True)
+                        self.client.post("tags/%s/resources" % tag, resources, idempotent=True)
                     for tag in remove:
-                        self.client.delete("tags/%s/resources" % tag, resources)
+                        self.client.delete("tags/%s/resources" % tag, resources, idempotent=True)
         if p["backups"] is not None:
             features = list(current.get("features") or [])
             enabled = "backups" in features

@@ -166,16 +166,25 @@ def comparable(fw):
 class Firewall(DigitalOceanModule):
     resource_name = "firewall"
 
+    def lookup(self):
+        name = self.params["name"]
+        firewalls = self.client.paginate("firewalls", "firewalls")
+        return self.find_one([f for f in firewalls if f.get("name") == name], "firewalls named %s" % name)
+
     def run(self):
         p = self.params
-        firewalls = self.client.paginate("firewalls", "firewalls")
-        current = self.find_one([f for f in firewalls if f.get("name") == p["name"]], "firewalls named %s" % p["name"])
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        if p["state"] == "present" and not p["inbound_rules"] and not p["outbound_rules"]:
+            self.fail("a firewall needs at least one rule in inbound_rules or outbound_rules")
+        current = self.lookup()
         if p["state"] == "absent":
             self.set_resource({})
             if current:
                 self.set_diff(current, {})
                 if self.will_write():
-                    self.client.delete("firewalls/%s" % current["id"])
+                    self.delete_or_confirm(lambda: self.client.delete("firewalls/%s" % current["id"]), self.lookup,
+                                           "firewall %s" % p["name"])
             return
         wanted = {
             "inbound_rules": normalise_rules(p["inbound_rules"], "sources"),
@@ -190,7 +199,8 @@ class Firewall(DigitalOceanModule):
             self.set_diff({}, body)
             result = body
             if self.will_write():
-                result = self.client.post("firewalls", body)["firewall"]
+                result = self.create_or_adopt(lambda: self.client.post("firewalls", body)["firewall"], self.lookup,
+                                              "firewall %s" % p["name"])
             self.set_resource(result)
             return
         have = comparable(current)

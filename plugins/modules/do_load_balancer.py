@@ -31,9 +31,12 @@ options:
     description: Region slug. Required to create.
     type: str
   size_unit:
-    description: Number of nodes (capacity units).
+    description:
+      - Number of nodes (capacity units), 1 to 100.
+      - V(1) when a load balancer is created without it.
+      - Compared with the live load balancer only when set, so a balancer sized by slug (C(lb-small)), or resized
+        elsewhere, is left as it is when this option is left out.
     type: int
-    default: 1
   vpc_uuid:
     description: VPC of the load balancer and its targets. Only used at creation.
     type: str
@@ -199,7 +202,6 @@ class LoadBalancer(DigitalOceanModule):
             health.pop("path", None)
         body = {
             "name": p["name"],
-            "size_unit": p["size_unit"],
             "forwarding_rules": [rule_key(r) for r in p["forwarding_rules"]],
             "health_check": health,
             "sticky_sessions": sticky_key(p["sticky_sessions"]),
@@ -207,6 +209,8 @@ class LoadBalancer(DigitalOceanModule):
             "enable_proxy_protocol": p["enable_proxy_protocol"],
             "enable_backend_keepalive": p["enable_backend_keepalive"],
         }
+        if p["size_unit"] is not None:
+            body["size_unit"] = p["size_unit"]
         if p["tag"]:
             body["tag"] = p["tag"]
         else:
@@ -217,7 +221,6 @@ class LoadBalancer(DigitalOceanModule):
     def comparable(lb, wanted):
         have = {
             "name": lb.get("name"),
-            "size_unit": lb.get("size_unit"),
             "forwarding_rules": normalise([rule_key(r) for r in lb.get("forwarding_rules") or []]),
             "health_check": dict((k, (lb.get("health_check") or {}).get(k)) for k in wanted["health_check"]),
             "sticky_sessions": sticky_key(lb.get("sticky_sessions")),
@@ -225,6 +228,8 @@ class LoadBalancer(DigitalOceanModule):
             "enable_proxy_protocol": bool(lb.get("enable_proxy_protocol")),
             "enable_backend_keepalive": bool(lb.get("enable_backend_keepalive")),
         }
+        if "size_unit" in wanted:
+            have["size_unit"] = lb.get("size_unit")
         if "tag" in wanted:
             have["tag"] = lb.get("tag") or ""
         else:
@@ -242,28 +247,56 @@ class LoadBalancer(DigitalOceanModule):
             failed=lambda x: "load balancer %s errored" % lb["name"] if x.get("status") == "errored" else None,
         )
 
+    def lookup(self):
+        name = self.params["name"]
+        lbs = self.client.paginate("load_balancers", "load_balancers")
+        return self.find_one([x for x in lbs if x.get("name") == name], "load balancers named %s" % name)
+
+    def check_input(self):
+        """Checks that need no API call, done before the first request."""
+        p = self.params
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        if p["size_unit"] is not None and not 1 <= p["size_unit"] <= 100:
+            self.fail("size_unit must be between 1 and 100, got %s" % p["size_unit"])
+        for index, rule in enumerate(p["forwarding_rules"] or []):
+            for key in ("entry_port", "target_port"):
+                if not 1 <= rule[key] <= 65535:
+                    self.fail("forwarding_rules[%d].%s must be a port between 1 and 65535, got %s"
+                              % (index, key, rule[key]))
+        health = p["health_check"] or {}
+        if health.get("port") is not None and not 1 <= health["port"] <= 65535:
+            self.fail("health_check.port must be a port between 1 and 65535, got %s" % health["port"])
+        for key in ("check_interval_seconds", "response_timeout_seconds", "healthy_threshold", "unhealthy_threshold"):
+            if health.get(key) is not None and health[key] < 1:
+                self.fail("health_check.%s must be at least 1, got %s" % (key, health[key]))
+
     def run(self):
         p = self.params
-        lbs = self.client.paginate("load_balancers", "load_balancers")
-        current = self.find_one([x for x in lbs if x.get("name") == p["name"]], "load balancers named %s" % p["name"])
+        self.check_input()
+        current = self.lookup()
         if p["state"] == "absent":
             self.set_resource({})
             if current:
                 self.set_diff(current, {})
                 if self.will_write():
-                    self.client.delete("load_balancers/%s" % current["id"])
+                    self.delete_or_confirm(lambda: self.client.delete("load_balancers/%s" % current["id"]),
+                                           self.lookup, "load balancer %s" % p["name"])
             return
         wanted = self.desired()
         if current is None:
             if not p["region"]:
                 self.fail("region is required to create load balancer %s" % p["name"])
             body = dict(wanted, region=p["region"])
+            body.setdefault("size_unit", 1)
             if p["vpc_uuid"]:
                 body["vpc_uuid"] = p["vpc_uuid"]
             self.set_diff({}, body)
             lb = dict(body, status="new")
             if self.will_write():
-                lb = self.wait_active(self.client.post("load_balancers", body)["load_balancer"])
+                lb = self.wait_active(self.create_or_adopt(
+                    lambda: self.client.post("load_balancers", body)["load_balancer"], self.lookup,
+                    "load balancer %s" % p["name"]))
             self.set_resource(lb)
             return
         if p["region"] and p["region"] != (current.get("region") or {}).get("slug"):
@@ -276,11 +309,25 @@ class LoadBalancer(DigitalOceanModule):
             self.set_diff(have, want)
             lb = dict(current, **wanted)
             if self.will_write():
-                body = dict(wanted, region=current["region"]["slug"], vpc_uuid=current.get("vpc_uuid"))
+                body = self.update_body(current, wanted)
                 lb = self.client.put("load_balancers/%s" % current["id"], body)["load_balancer"]
         if not self.check_mode:
             lb = self.wait_active(lb)
         self.set_resource(lb)
+
+    @staticmethod
+    def update_body(current, wanted):
+        """The PUT body: the wanted settings, and what the update must carry
+        over from the live balancer (region, VPC and sizing when not set)."""
+        body = dict(wanted, region=current["region"]["slug"])
+        if current.get("vpc_uuid"):
+            body["vpc_uuid"] = current["vpc_uuid"]
+        if "size_unit" not in body:
+            if current.get("size_unit") is not None:
+                body["size_unit"] = current["size_unit"]
+            elif current.get("size"):
+                body["size"] = current["size"]
+        return body
 
 
 def main():
@@ -289,7 +336,7 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             name=dict(type="str", required=True),
             region=dict(type="str"),
-            size_unit=dict(type="int", default=1),
+            size_unit=dict(type="int"),
             vpc_uuid=dict(type="str"),
             tag=dict(type="str"),
             droplet_ids=dict(type="list", elements="int"),

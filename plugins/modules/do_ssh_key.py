@@ -97,17 +97,25 @@ class SshKey(DigitalOceanModule):
                 self.fail("public_key is not an OpenSSH public key (expected 'type base64 [comment]')")
         if not fingerprint:
             self.fail("one of public_key or fingerprint is required")
-        keys = self.client.paginate("account/keys", "ssh_keys")
-        current = self.find_one([k for k in keys if k.get("fingerprint") == fingerprint], "SSH keys")
+        if p["state"] == "present":
+            if not p["public_key"]:
+                self.fail("public_key is required with state=present")
+            if p["name"] is not None and not p["name"].strip():
+                self.fail("name must not be empty")
+
+        def lookup():
+            keys = self.client.paginate("account/keys", "ssh_keys")
+            return self.find_one([k for k in keys if k.get("fingerprint") == fingerprint], "SSH keys")
+
+        current = lookup()
         if p["state"] == "absent":
             self.set_resource({})
             if current:
                 self.set_diff(current, {})
                 if self.will_write():
-                    self.client.delete("account/keys/%s" % current["id"])
+                    self.delete_or_confirm(lambda: self.client.delete("account/keys/%s" % current["id"]), lookup,
+                                           "SSH key %s" % fingerprint)
             return
-        if not p["public_key"]:
-            self.fail("public_key is required with state=present")
         if current is None:
             if not p["name"]:
                 self.fail("name is required to create an SSH key")
@@ -115,7 +123,8 @@ class SshKey(DigitalOceanModule):
             self.set_diff({}, wanted)
             created = dict(wanted, fingerprint=fingerprint)
             if self.will_write():
-                created = self.client.post("account/keys", wanted)["ssh_key"]
+                created = self.create_or_adopt(lambda: self.client.post("account/keys", wanted)["ssh_key"], lookup,
+                                               "SSH key %s" % fingerprint)
             self.set_resource(created)
             return
         after = dict(current)

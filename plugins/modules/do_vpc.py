@@ -68,16 +68,21 @@ from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean impo
 class Vpc(DigitalOceanModule):
     resource_name = "vpc"
 
+    def lookup(self):
+        name = self.params["name"]
+        vpcs = self.client.paginate("vpcs", "vpcs")
+        return self.find_one([v for v in vpcs if v.get("name") == name], "VPCs named %s" % name)
+
     def run(self):
         p = self.params
-        vpcs = self.client.paginate("vpcs", "vpcs")
-        current = self.find_one([v for v in vpcs if v.get("name") == p["name"]], "VPCs named %s" % p["name"])
+        current = self.lookup()
         if p["state"] == "absent":
             self.set_resource({})
             if current:
                 self.set_diff(current, {})
                 if self.will_write():
-                    self.client.delete("vpcs/%s" % current["id"])
+                    self.delete_or_confirm(lambda: self.client.delete("vpcs/%s" % current["id"]), self.lookup,
+                                           "VPC %s" % p["name"])
             return
         if current is None:
             if not p["region"]:
@@ -90,7 +95,8 @@ class Vpc(DigitalOceanModule):
             self.set_diff({}, wanted)
             created = wanted
             if self.will_write():
-                created = self.client.post("vpcs", wanted)["vpc"]
+                created = self.create_or_adopt(lambda: self.client.post("vpcs", wanted)["vpc"], self.lookup,
+                                               "VPC %s" % p["name"])
             self.set_resource(created)
             return
         for key in ("region", "ip_range"):

@@ -225,3 +225,70 @@ def test_module_transport_reads_error_body(monkeypatch):
     c = do.DigitalOceanClient(do.module_transport(object()), "tok", api_url=API)
     with pytest.raises(ApiError, match="HTTP 404: gone"):
         c.get("vpcs/x")
+
+
+class Failing(Script):
+    """A transport whose answers may be network failures: (-1, error text)."""
+
+    def __call__(self, method, url, body, headers, timeout):
+        self.sent.append({"method": method, "url": url})
+        answer = self.answers.pop(0)
+        if answer[0] == -1:
+            return do.Response(-1, {}, b"", error=answer[1])
+        status, payload = answer
+        return do.Response(status, {}, json.dumps(payload).encode() if payload is not None else b"")
+
+
+REFUSED = "Request failed: <urlopen error [Errno 111] Connection refused>"
+TIMED_OUT = "Connection failure: timed out"
+
+
+def test_a_post_refused_before_sending_is_sent_again():
+    t = Failing((-1, REFUSED), (201, {"vpc": {"id": "v"}}))
+    c, _ = client(t)
+    assert c.post("vpcs", {"name": "web"}) == {"vpc": {"id": "v"}}
+    assert len(t.sent) == 2
+
+
+@pytest.mark.parametrize("answer", [(-1, TIMED_OUT), (500, {"id": "server_error", "message": "Server Error"}),
+                                    (503, None)], ids=["timeout", "500", "503"])
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_a_create_or_delete_with_an_unknown_outcome_is_never_sent_again(method, answer):
+    t = Failing(answer, (201, {"vpc": {"id": "v"}}))
+    c, clock = client(t)
+    with pytest.raises(do.UncertainWrite) as info:
+        c.request(method, "vpcs", body={"name": "web"})
+    assert len(t.sent) == 1
+    assert clock.sleeps == []
+    assert info.value.call == "%s /v2/vpcs" % method
+    assert "not sent again" in str(info.value)
+    if answer[0] > 0:
+        assert info.value.status == answer[0]
+
+
+def test_rate_limited_posts_are_retried():
+    t = Failing((429, {"id": "too_many_requests", "message": "slow down"}), (201, {"vpc": {"id": "v"}}))
+    c, _ = client(t)
+    assert c.post("vpcs", {"name": "web"})["vpc"]["id"] == "v"
+    assert len(t.sent) == 2
+
+
+@pytest.mark.parametrize("answer", [(-1, TIMED_OUT), (502, None), (504, None)])
+def test_idempotent_writes_and_marked_posts_are_retried(answer):
+    t = Failing(answer, (200, {"ok": True}), answer, (200, {"ok": True}))
+    c, _ = client(t)
+    assert c.put("firewalls/f", {"name": "fw"}) == {"ok": True}
+    assert c.post("tags/web/resources", {"resources": []}, idempotent=True) == {"ok": True}
+    assert len(t.sent) == 4
+
+
+def test_non_json_error_bodies_keep_status_and_excerpt():
+    def send(method, url, body, headers, timeout):
+        return do.Response(404, {}, b"<html><body>Not Found</body></html>" + b"x" * 500)
+
+    c, _ = client(send)
+    with pytest.raises(ApiError) as info:
+        c.get("droplets/1")
+    assert info.value.status == 404
+    assert info.value.message.startswith("<html><body>Not Found")
+    assert len(info.value.message) <= 200

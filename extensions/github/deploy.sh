@@ -68,7 +68,19 @@ fi
 
 base=${RUNNER_TEMP:-${TMPDIR:-/tmp}}
 work=$(mktemp -d "$base/webstack-deploy.XXXXXX")
-cleanup() { rm -rf "$work"; }
+# SSH control sockets (connection sharing) get a short directory of their
+# own (a Unix socket path is limited to 108 bytes); every master still
+# running at exit is closed, so no connection outlives the job and its key.
+control_dir=$(mktemp -d "${TMPDIR:-/tmp}/wsd-cp.XXXXXX")
+export ANSIBLE_SSH_CONTROL_PATH_DIR="$control_dir"
+cleanup() {
+  local sock
+  for sock in "$control_dir"/*; do
+    [ -S "$sock" ] || continue
+    ssh -o ControlPath="$sock" -O exit webstack-deploy >/dev/null 2>&1 || true
+  done
+  rm -rf "$work" "$control_dir"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -93,7 +105,11 @@ export ANSIBLE_HOST_KEY_CHECKING=True
 export ANSIBLE_SSH_COMMON_ARGS="$ssh_args"
 export ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0}
 
+# the lock each host takes names this run, for whoever finds it held
 release_args=(-e "laravel_release_id=$release_id" -e "laravel_artifact=$(cd "$(dirname "$artifact")" && pwd)/$(basename "$artifact")")
+if [ -n "${GITHUB_RUN_ID:-}" ] && [ -n "${GITHUB_REPOSITORY:-}" ]; then
+  release_args+=(-e "laravel_deploy_run_url=${GITHUB_SERVER_URL:-https://github.com}/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID")
+fi
 
 # The hosts the play will touch (same inventory, limit and variables).
 hosts=$(ansible-playbook -i "$inventory" "${vault_args[@]}" "${release_args[@]}" "$@" \

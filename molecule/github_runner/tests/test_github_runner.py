@@ -66,8 +66,11 @@ def wait_for(check, timeout=90, step=2):
 def main_pid_user(host, unit):
     pid = host.check_output(f"systemctl show -p MainPID --value {unit}")
     assert pid not in ("", "0"), f"{unit} has no main process"
-    uid = next(line.split()[1] for line in host.file(f"/proc/{pid}/status").content_string.splitlines()
-               if line.startswith("Uid:"))
+    uid = next(
+        line.split()[1]
+        for line in host.file(f"/proc/{pid}/status").content_string.splitlines()
+        if line.startswith("Uid:")
+    )
     return host.check_output(f"getent passwd {uid} | cut -d: -f1")
 
 
@@ -147,12 +150,19 @@ def test_one_unit_per_runner_running_as_the_runner_user(host, name):
     assert f"User={USER}" in text
     assert f"ExecStart={HOME}/{name}/run.sh" in text
     # the stand-in listener reports in: the API lists the runner online
-    wait_for(lambda: any(r["name"] == name and r["status"] == "online"
-                         for r in json.loads(host.check_output(
-                             f"python3 -c \"import urllib.request,sys; r=urllib.request.Request("
-                             f"'http://127.0.0.1:8780{API}', headers={{'Authorization': 'Bearer test-api-token'}});"
-                             f" sys.stdout.write(urllib.request.urlopen(r).read().decode())\""))["runners"]),
-             timeout=30)
+    wait_for(
+        lambda: any(
+            r["name"] == name and r["status"] == "online"
+            for r in json.loads(
+                host.check_output(
+                    f'python3 -c "import urllib.request,sys; r=urllib.request.Request('
+                    f"'http://127.0.0.1:8780{API}', headers={{'Authorization': 'Bearer test-api-token'}});"
+                    f' sys.stdout.write(urllib.request.urlopen(r).read().decode())"'
+                )
+            )["runners"]
+        ),
+        timeout=30,
+    )
 
 
 def test_api_token_is_kept_from_the_jobs(host):
@@ -180,13 +190,30 @@ def test_ephemeral_runner_registers_again_after_its_job(host):
     wait_for(lambda: [d for d in state(host).get("done", []) if d["job"] == job], timeout=30)
     # the runner deregistered after the job; the unit restarted and its
     # ExecStartPre helper registered it again with a new token
-    after = wait_for(lambda: runners(host).get("eph-1", {}).get("id") not in (None, before)
-                     and runners(host)["eph-1"]["id"], timeout=60)
+    after = wait_for(
+        lambda: runners(host).get("eph-1", {}).get("id") not in (None, before) and runners(host)["eph-1"]["id"],
+        timeout=60,
+    )
     assert after != before
     assert json.loads(host.file(f"{HOME}/eph-1/.runner").content_string)["agentId"] == after
     wait_for(lambda: host.service("github-runner-eph-1.service").is_running, timeout=30)
     tokens = [c for c in calls(host) if c["path"] == f"{API}/registration-token"]
     assert len(tokens) == 4
+
+
+def test_no_token_on_a_command_line(host):
+    """config.sh gets its registration token through its environment: the
+    stand-in records every command line it was started with (what `ps`
+    shows to any user), from the role and from the ephemeral runner's
+    re-registration helper alike."""
+    log = host.file("/tmp/fake-runner-argv.log")
+    assert log.exists
+    command_lines = [json.loads(line) for line in log.content_string.splitlines()]
+    # ci-1, ci-2 and eph-1 by the role (then eph-1 again by the helper)
+    assert sum("--unattended" in args for args in command_lines) >= 3, command_lines
+    for args in command_lines:
+        assert "--token" not in args, args
+        assert not any(re.search(r"(REM|REG)[0-9a-f]{24}", a) for a in args), args
 
 
 def test_wrong_checksum_is_refused(host):

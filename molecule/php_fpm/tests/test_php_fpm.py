@@ -77,6 +77,17 @@ def test_pool_runs_as_its_user_with_its_env(host, report):
     assert sock.is_socket and sock.user == "www-data" and sock.mode == 0o660
 
 
+def test_pool_env_is_unreadable_by_other_users(host):
+    """A pool file carries env[] values (secrets in production): the pool
+    runs with them, but no other local user reads them."""
+    pool = host.file(f"/etc/php/{php_version(host)}/fpm/pool.d/ksm.conf")
+    assert pool.user == "root" and pool.mode == 0o640, (pool.user, oct(pool.mode))
+    assert "env[APP_ENV]" in pool.content_string
+    for user in ("nobody", "ksm"):
+        res = host.run(f"runuser -u {user} -- cat {pool.path}")
+        assert res.rc != 0 and "APP_ENV" not in res.stdout, user
+
+
 def test_no_header_leaks_php(host):
     res = host.run("curl -s -D - -o /dev/null -H 'Host: ksm.test' http://127.0.0.1/api/x")
     assert "x-powered-by" not in res.stdout.lower()

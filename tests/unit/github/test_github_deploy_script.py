@@ -29,14 +29,20 @@ KNOWN_HOSTS = "web1.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsRk2Lv0wTD
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 FAKE_PLAYBOOK = textwrap.dedent(
-    r'''
+    r"""
     #!/usr/bin/env python3
     import json, os, sys, hashlib
     args = sys.argv[1:]
     record = {"argv": args, "files": {}, "env": {}}
     for k in ("ANSIBLE_PRIVATE_KEY_FILE", "ANSIBLE_SSH_COMMON_ARGS", "ANSIBLE_HOST_KEY_CHECKING",
-              "SSH_PRIVATE_KEY", "ANSIBLE_VAULT_PASSWORD", "SSH_KNOWN_HOSTS"):
+              "SSH_PRIVATE_KEY", "ANSIBLE_VAULT_PASSWORD", "SSH_KNOWN_HOSTS", "ANSIBLE_SSH_CONTROL_PATH_DIR"):
         record["env"][k] = os.environ.get(k)
+    control_dir = os.environ.get("ANSIBLE_SSH_CONTROL_PATH_DIR")
+    if control_dir and "--list-hosts" not in args:
+        # what ssh leaves behind with ControlPersist: a master's socket
+        import socket
+        master = socket.socket(socket.AF_UNIX)
+        master.bind(os.path.join(control_dir, "0123456789"))
     paths = []
     if "--vault-password-file" in args:
         paths.append(args[args.index("--vault-password-file") + 1])
@@ -59,10 +65,20 @@ FAKE_PLAYBOOK = textwrap.dedent(
     print("PLAY RECAP *********\nweb1 : ok=20 changed=%s unreachable=0 failed=%d\n"
           % (os.environ.get("FAKE_CHANGED", "3"), 1 if rc else 0))
     sys.exit(rc)
-    ''').lstrip()
+    """
+).lstrip()
+
+FAKE_SSH = textwrap.dedent(
+    r"""
+    #!/usr/bin/env python3
+    import json, os, sys
+    with open(os.environ["FAKE_LOG"], "a") as fh:
+        fh.write(json.dumps({"ssh": sys.argv[1:]}) + "\n")
+    """
+).lstrip()
 
 FAKE_ANSIBLE = textwrap.dedent(
-    r'''
+    r"""
     #!/usr/bin/env python3
     import json, os, sys
     with open(os.environ["FAKE_LOG"], "a") as fh:
@@ -70,14 +86,15 @@ FAKE_ANSIBLE = textwrap.dedent(
     print('web1 | SUCCESS => {"changed": false, "status": 200, "url": "https://127.0.0.1/up", "x_release": "%s"}'
           % os.environ.get("FAKE_RELEASE", ""))
     print('web2 | FAILED! => {"changed": false, "msg": "Status code was -1: connection refused"}')
-    ''').lstrip()
+    """
+).lstrip()
 
 
 @pytest.fixture
 def fake(tmp_path: Path):
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    for name, body in (("ansible-playbook", FAKE_PLAYBOOK), ("ansible", FAKE_ANSIBLE)):
+    for name, body in (("ansible-playbook", FAKE_PLAYBOOK), ("ansible", FAKE_ANSIBLE), ("ssh", FAKE_SSH)):
         p = bindir / name
         p.write_text(body)
         p.chmod(0o755)
@@ -117,8 +134,9 @@ def fake(tmp_path: Path):
                     e.pop(k, None)
                 else:
                     e[k] = v
-            return subprocess.run(["bash", str(SCRIPT), *args], env=e, capture_output=True, text=True,
-                                  timeout=60, check=False)
+            return subprocess.run(
+                ["bash", str(SCRIPT), *args], env=e, capture_output=True, text=True, timeout=60, check=False
+            )
 
         def calls(self) -> list[dict]:
             if not self.log.exists():
@@ -209,6 +227,23 @@ def test_secret_files_are_0600_pinned_and_removed_on_exit(fake):
     for secret in (SECRET_KEY, SECRET_VAULT, KNOWN_HOSTS):
         assert hashlib.sha256((secret + "\n").encode()).hexdigest() in digests
     assert list(fake.runner_temp.iterdir()) == []
+
+
+@pytest.mark.parametrize("rc", ["0", "2"])
+def test_ssh_masters_are_closed_and_their_sockets_removed_on_exit(fake, rc):
+    res = fake.run(FAKE_RC=rc)
+    assert res.returncode == int(rc), res.stderr
+    control_dir = deploy_call(fake.calls())["env"]["ANSIBLE_SSH_CONTROL_PATH_DIR"]
+    assert control_dir and len(control_dir) < 40  # room for ssh's socket names
+    exits = [c["ssh"] for c in fake.calls() if "ssh" in c]
+    assert exits == [["-o", f"ControlPath={control_dir}/0123456789", "-O", "exit", "webstack-deploy"]], exits
+    assert not os.path.exists(control_dir)
+
+
+def test_the_ci_run_url_reaches_the_lock(fake):
+    res = fake.run(GITHUB_RUN_ID="4242", GITHUB_REPOSITORY="acme/shop", GITHUB_SERVER_URL="https://github.com")
+    assert res.returncode == 0, res.stderr
+    assert "laravel_deploy_run_url=https://github.com/acme/shop/actions/runs/4242" in deploy_call(fake.calls())["argv"]
 
 
 def test_secrets_are_removed_even_when_the_playbook_fails(fake):

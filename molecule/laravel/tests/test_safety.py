@@ -1,0 +1,312 @@
+"""Release safety, each guarantee attacked: values that would break
+production, another local user reading secrets, a failure after the
+switch, a held and a stale deploy lock, failed builds that would push the
+rollback target out, and playbooks/deploy.yml and rollback.yml on two hosts
+(this container under two names: the second serves /srv/app2 with no web
+check and no worker, sharing the database), where a failed migration on the
+first host must switch no host, a lock held on one host must stop the whole
+rollout before any change, and a rollback must land every host on one
+release.
+
+Runs after test_rollout.py (B live, A its rollback target), in file order."""
+
+import json
+from pathlib import Path
+
+import pytest
+import testinfra
+import yaml
+from helpers import EPHEMERAL, INVENTORY, ROOT, build, http, live_release, patched, with_failing_migration
+from helpers import playbook as run_playbook
+
+SCENARIO = Path(__file__).resolve().parents[1]
+PROJECT = SCENARIO.parents[1]
+RELEASE_A = "20240101-a"
+RELEASE_B = "20240102-b"
+ROOT2 = "/srv/app2"
+SECRETS = ["base64:dGVzdC1vbmx5LWtleS1mb3ItdGhlLXNjZW5hcmlvLTA=", "app-db-secret"]
+
+pytestmark = pytest.mark.skipif(not INVENTORY, reason="needs the molecule inventory (run through molecule verify)")
+
+
+@pytest.fixture(scope="module")
+def host():
+    return testinfra.get_hosts(["ansible://all"], ansible_inventory=INVENTORY)[0]
+
+
+def converge(*args, **env):
+    return run_playbook(SCENARIO / "converge.yml", *args, **env)
+
+
+def artifact_b():
+    return str(EPHEMERAL / "laravel-app-B.tar.gz")
+
+
+def assert_serves(host, release):
+    assert live_release(host) == release
+    status, headers, body = http(host, "GET", "/up")
+    assert status == 200, body
+    assert headers["x-release"] == release
+
+
+def test_values_that_would_break_production_are_refused_before_any_change(host):
+    before = host.file(f"{ROOT}/releases").listdir()
+    rc, out = converge(
+        "-e",
+        "laravel_workers=-2",
+        "-e",
+        "laravel_health_url=",
+        "-e",
+        "laravel_lock_ttl=5",
+        LARAVEL_RELEASE_ID="20240109-z",
+        LARAVEL_ARTIFACT=artifact_b(),
+    )
+    assert rc != 0
+    flat = " ".join(out.split())
+    assert "laravel_workers must be 0 to 64 (got -2)" in flat, flat[-3000:]
+    assert "laravel_health_url must be an http(s) URL" in flat and "laravel_health_check: false" in flat
+    assert "laravel_lock_ttl must be at least 60 seconds (got 5)" in flat
+    assert host.file(f"{ROOT}/releases").listdir() == before
+    assert host.service("laravel-worker@1").is_running and host.service("laravel-worker@2").is_running
+    assert_serves(host, RELEASE_B)
+
+
+def test_no_other_local_user_reads_a_secret(host):
+    # the secrets are on disk (the .env, each release's config cache) ...
+    found = host.run(f"grep -rlF -e {SECRETS[0]} -e {SECRETS[1]} {ROOT} /etc").stdout.split()
+    assert f"{ROOT}/shared/.env" in found
+    assert f"{ROOT}/releases/{RELEASE_B}/bootstrap/cache/config.php" in found
+    # ... and nobody, or any user outside the application's, reads none
+    res = host.run(f"runuser -u nobody -- grep -rlF -e {SECRETS[0]} -e {SECRETS[1]} {ROOT} /etc /tmp /var/log")
+    assert res.stdout.split() == [], res.stdout
+    # the web server still serves the release (its group enters the releases)
+    assert_serves(host, RELEASE_B)
+
+
+def with_failing_queue_restart(src, out):
+    """An artifact whose `artisan queue:restart` fails: the reload after
+    the switch fails."""
+
+    def break_restart(php):
+        marker = b"<?php\n"
+        assert marker in php
+        return php.replace(
+            marker,
+            marker
+            + b"if (($argv[1] ?? '') === 'queue:restart') {"
+            + b" fwrite(STDERR, \"deliberately broken reload\\n\"); exit(1); }\n",
+            1,
+        )
+
+    return patched(src, out, edit={"artisan": break_restart})
+
+
+def test_a_failure_after_the_switch_is_reverted(host):
+    artifact = with_failing_queue_restart(artifact_b(), EPHEMERAL / "laravel-app-R.tar.gz")
+    rc, out = converge(LARAVEL_RELEASE_ID="20240104-r", LARAVEL_ARTIFACT=str(artifact))
+    assert rc != 0
+    flat = " ".join(out.split())
+    assert "deliberately broken reload" in flat, flat[-3000:]
+    assert f"current is back on {ROOT}/releases/{RELEASE_B}" in flat, flat[-3000:]
+    assert_serves(host, RELEASE_B)
+    log = host.file(f"{ROOT}/releases.log").content_string
+    assert f"revert {RELEASE_B} previous=20240104-r" in log
+    assert not host.file(f"{ROOT}/.deploy.lock").exists
+
+
+def plant_lock(host, root, owner, age_s):
+    host.run_expect([0], f"mkdir -p {root} && mkdir {root}/.deploy.lock")
+    host.run_expect([0], f"printf '%s\\n' '{json.dumps(owner)}' > {root}/.deploy.lock/owner")
+    host.run_expect([0], f"touch -d '@'$(( $(date +%s) - {age_s} )) {root}/.deploy.lock")
+
+
+OTHER = {
+    "id": "other-rollout-1",
+    "release": "20240199-x",
+    "user": "ci-bot",
+    "controller": "runner-7",
+    "started_at": "2026-01-01T10:00:00Z",
+    "run_url": "https://ci.example/runs/77",
+}
+
+
+def test_a_held_lock_names_its_holder_and_is_broken_only_when_stale_and_asked(host):
+    try:
+        plant_lock(host, ROOT, OTHER, 30)
+        for extra in ([], ["-e", "laravel_lock_break=true"]):  # young: never broken
+            rc, out = converge(*extra, LARAVEL_RELEASE_ID=RELEASE_B, LARAVEL_ARTIFACT=artifact_b())
+            flat = " ".join(out.split())
+            assert rc != 0
+            assert "Another deployment holds the deploy lock" in flat, flat[-3000:]
+            for part in (
+                "20240199-x",
+                "ci-bot",
+                "2026-01-01T10:00:00Z",
+                "https://ci.example/runs/77",
+                "Nothing was changed",
+            ):
+                assert part in flat, part
+            assert host.file(f"{ROOT}/.deploy.lock/owner").contains("other-rollout-1")
+        # a lock older than laravel_lock_ttl (a dead deployment): still held ...
+        host.run_expect([0], f"touch -d '@'$(( $(date +%s) - 7200 )) {ROOT}/.deploy.lock")
+        rc, out = converge(LARAVEL_RELEASE_ID=RELEASE_B, LARAVEL_ARTIFACT=artifact_b())
+        assert rc != 0 and "laravel_lock_break=true" in out
+        # ... until it is broken explicitly
+        rc, out = converge("-e", "laravel_lock_break=true", LARAVEL_RELEASE_ID=RELEASE_B, LARAVEL_ARTIFACT=artifact_b())
+        assert rc == 0, out[-3000:]
+        assert not host.file(f"{ROOT}/.deploy.lock").exists
+    finally:
+        host.run(f"rm -rf {ROOT}/.deploy.lock")
+    assert_serves(host, RELEASE_B)
+
+
+def test_failed_builds_never_push_the_rollback_target_out(host):
+    """Four deployments that failed after their build (never live) leave
+    four newer releases; the next good deployment keeps B, the release it
+    replaces, and rollback returns to it."""
+    for n in range(1, 5):
+        failed = f"{ROOT}/releases/20240105-f{n}"
+        host.run_expect(
+            [0], f"cp -a {ROOT}/releases/{RELEASE_B} {failed} && rm -f {failed}/.live && touch {failed}/.built"
+        )
+    artifact = build("4.0.0", EPHEMERAL / "laravel-app-G.tar.gz")
+    rc, out = converge(LARAVEL_RELEASE_ID="20240106-g", LARAVEL_ARTIFACT=str(artifact))
+    assert rc == 0, out[-3000:]
+    assert_serves(host, "20240106-g")
+    left = sorted(host.file(f"{ROOT}/releases").listdir())
+    # laravel_keep_releases: 3: G (live), then B and A (went live), and no failed build
+    assert left == [RELEASE_A, RELEASE_B, "20240106-g"], left
+    rc, out = run_playbook(SCENARIO / "rollback.yml")
+    assert rc == 0, out[-3000:]
+    assert_serves(host, RELEASE_B)
+
+
+# --- playbooks/deploy.yml and rollback.yml on two hosts -------------------
+
+
+@pytest.fixture(scope="module")
+def two_hosts():
+    """An inventory naming this container twice: `one` is the scenario's
+    host; `two` keeps its releases in /srv/app2."""
+    source = yaml.safe_load(Path(INVENTORY).read_text())
+    name, conn = next(iter(source["all"]["hosts"].items()))
+    settings = yaml.safe_load((SCENARIO / "vars" / "deploy.yml").read_text())
+    settings["laravel_migrate_once"] = True  # one database for the rollout
+    inventory = {
+        "all": {
+            "vars": settings,
+            "children": {
+                "app": {
+                    "hosts": {
+                        "one": dict(conn or {}, ansible_host=(conn or {}).get("ansible_host", name)),
+                        "two": dict(
+                            conn or {},
+                            ansible_host=(conn or {}).get("ansible_host", name),
+                            laravel_root=ROOT2,
+                            laravel_service_prefix="laravel2",
+                            laravel_workers=0,
+                            laravel_scheduler=False,
+                            laravel_health_check=False,
+                        ),
+                    }
+                }
+            },
+        }
+    }
+    path = EPHEMERAL / "two-hosts.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return str(path)
+
+
+def deploy(inventory, release, artifact, *args):
+    return run_playbook(
+        PROJECT / "playbooks" / "deploy.yml",
+        "-e",
+        f"laravel_release_id={release}",
+        "-e",
+        f"laravel_artifact={artifact}",
+        *args,
+        inventory=inventory,
+    )
+
+
+def rollback(inventory, *args):
+    return run_playbook(PROJECT / "playbooks" / "rollback.yml", *args, inventory=inventory)
+
+
+def live(host, root):
+    return host.file(f"{root}/current").linked_to.rsplit("/", 1)[-1]
+
+
+RELEASE_H = "20240110-h"
+
+
+def test_two_hosts_first_rollout(host, two_hosts):
+    # `two` gets its first release, then both go to H together
+    rc, out = deploy(two_hosts, RELEASE_B, artifact_b())
+    assert rc == 0, out[-3000:]
+    rc, out = deploy(two_hosts, RELEASE_H, artifact_b())
+    assert rc == 0, out[-3000:]
+    assert live(host, ROOT) == RELEASE_H and live(host, ROOT2) == RELEASE_H
+    for root in (ROOT, ROOT2):
+        assert not host.file(f"{root}/.deploy.lock").exists
+    assert_serves(host, RELEASE_H)
+
+
+def test_a_failed_migration_on_the_first_host_switches_no_host(host, two_hosts):
+    artifact = with_failing_migration(artifact_b(), EPHEMERAL / "laravel-app-M.tar.gz")
+    rc, out = deploy(two_hosts, "20240107-m", str(artifact))
+    flat = " ".join(out.split())
+    assert rc != 0
+    assert "Release 20240107-m was not activated on one" in flat and "deliberately broken migration" in flat, flat[
+        -3000:
+    ]
+    assert "The rollout stopped on one" in flat
+    # the second host built it but never switched
+    assert host.file(f"{ROOT2}/releases/20240107-m/.built").exists
+    assert live(host, ROOT) == RELEASE_H and live(host, ROOT2) == RELEASE_H
+    for root in (ROOT, ROOT2):
+        assert not host.file(f"{root}/.deploy.lock").exists
+    assert_serves(host, RELEASE_H)
+
+
+def test_a_lock_held_on_one_host_stops_the_rollout_before_any_change(host, two_hosts):
+    try:
+        plant_lock(host, ROOT2, OTHER, 10)
+        rc, out = deploy(two_hosts, "20240108-n", artifact_b())
+        flat = " ".join(out.split())
+        assert rc != 0
+        assert f"Another deployment holds the deploy lock {ROOT2}/.deploy.lock on two" in flat, flat[-3000:]
+        assert "ci-bot" in flat and "https://ci.example/runs/77" in flat
+        # nothing was built on either host, the lock taken on the first is gone,
+        # the other deployment's lock is left alone
+        for root in (ROOT, ROOT2):
+            assert not host.file(f"{root}/releases/20240108-n").exists
+        assert not host.file(f"{ROOT}/.deploy.lock").exists
+        assert host.file(f"{ROOT2}/.deploy.lock/owner").contains("other-rollout-1")
+        # the unlock playbook breaks it, showing whose it was
+        rc, out = run_playbook(PROJECT / "playbooks" / "unlock.yml", inventory=two_hosts)
+        assert rc == 0, out[-3000:]
+        assert "ci-bot" in out
+        assert not host.file(f"{ROOT2}/.deploy.lock").exists
+    finally:
+        host.run(f"rm -rf {ROOT2}/.deploy.lock")
+    assert live(host, ROOT) == RELEASE_H and live(host, ROOT2) == RELEASE_H
+
+
+def test_a_rollback_lands_every_host_on_one_release(host, two_hosts):
+    """Before H, `one` last ran G and `two` ran B: each alone would go back
+    to its own. The target is chosen once (G, on the first host); `two`
+    lacks it, so nothing switches; once `two` has G, both land on it."""
+    rc, out = rollback(two_hosts)
+    flat = " ".join(out.split())
+    assert rc != 0
+    assert "two has no release 20240106-g that went live" in flat, flat[-3000:]
+    assert live(host, ROOT) == RELEASE_H and live(host, ROOT2) == RELEASE_H
+    for root in (ROOT, ROOT2):
+        assert not host.file(f"{root}/.deploy.lock").exists
+    host.run_expect([0], f"cp -a {ROOT}/releases/20240106-g {ROOT2}/releases/")
+    rc, out = rollback(two_hosts)
+    assert rc == 0, out[-3000:]
+    assert live(host, ROOT) == "20240106-g" and live(host, ROOT2) == "20240106-g"
+    assert_serves(host, "20240106-g")

@@ -3,7 +3,7 @@ the scenario's inventory: release B (an artifact without vendor/, so composer
 runs on the host) replaces A, a rollback returns to A, a
 rollback with no older release refuses, a release whose migration fails is
 never activated, a held deploy lock stops a deployment, and releases beyond
-laravel_keep_releases are removed.
+laravel_keep_releases are removed, failed builds first.
 
 These tests run once for all hosts, in file order (each builds on the
 state the previous one left)."""
@@ -130,7 +130,8 @@ def test_held_lock_stops_a_deployment():
 
 def test_old_releases_are_pruned():
     # A, B and C (built, never activated) exist; going back to B with
-    # laravel_keep_releases=2 keeps B (live) and the newest other one, C
+    # laravel_keep_releases=2 keeps B (live) and A, the newest other release
+    # that went live (rollback's target); C, a failed build, goes first
     rc, out = playbook(
         "converge.yml",
         "-e",
@@ -142,4 +143,4 @@ def test_old_releases_are_pruned():
     assert_live(RELEASE_B, "2.0.0")
     for host in hosts():
         left = sorted(host.run(f"ls {ROOT}/releases").stdout.split())
-        assert left == [RELEASE_B, RELEASE_C], left
+        assert left == [RELEASE_A, RELEASE_B], left

@@ -6,6 +6,7 @@ computed tuning, and refuse bad input without disturbing the running server.
 import json
 import math
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -254,10 +255,20 @@ def run_converge(limit, extra):
 
 
 BAD_INPUT = {
+    # passes the role's own checks; PostgreSQL refuses it when it reads the file
     "pg_hba": (
-        {"postgis_hba_entries": [{"database": "app", "user": "app", "address": "10.0.0.300/32"}]},
+        {
+            "postgis_hba_entries": [
+                {"type": "host", "database": "app", "user": "app", "address": "10.0.0.5/32", "method": "peer"}
+            ]
+        },
         "/etc/postgresql/15/main/pg_hba.conf",
-        ["pg_hba.conf", "line 7:", "Rejected lines: hostssl  app  app  10.0.0.300/32"],
+        [
+            "pg_hba.conf",
+            "line 7:",
+            "peer authentication is only supported on local sockets",
+            "Rejected lines: host  app  app  10.0.0.5/32  peer",
+        ],
     ),
     "setting": (
         {"postgis_settings": {"work_mem": "lots"}},
@@ -289,6 +300,66 @@ def test_bad_input_fails_and_leaves_the_server_serving(host, app, case):
     assert result.rc == 0, result.stderr
 
 
+# Refused by the role before it changes anything: each run batches several
+# bad entries, and every one must be named in the message.
+REFUSED_HBA = {
+    "argument_specs": (
+        [
+            {"type": "hots", "database": "app", "user": "app", "address": "10.0.0.5/32", "method": "passwd"},
+            {"type": "host", "database": "app", "address": "10.0.0.5/32", "metod": "md5"},
+        ],
+        [
+            "value of type must be one of: local, host, hostssl, hostnossl, got: hots found in postgis_hba_entries",
+            "got: passwd found in postgis_hba_entries",
+            "missing required arguments: user found in postgis_hba_entries",
+            "postgis_hba_entries.metod. Supported parameters include",
+        ],
+    ),
+    "addresses_and_dangerous_methods": (
+        [
+            {"database": "app", "user": "app", "address": "10.0.0.5/32"},
+            {"database": "app", "user": "app", "address": "10.0.0.300/33"},
+            {"type": "host", "database": "all", "user": "all", "address": "0.0.0.0/0", "method": "trust"},
+            {"type": "host", "database": "app", "user": "app", "address": "10.0.0.0/24", "method": "password"},
+            {"type": "hostssl", "database": "app", "user": "app", "address": "db.example.org"},
+        ],
+        [
+            "postgis_hba_entries[1].address: '10.0.0.300/33' is not an IP network",
+            "postgis_hba_entries[2].method: 'trust' lets anyone from '0.0.0.0/0' log in",
+            "postgis_hba_allow_trust: true",
+            "postgis_hba_entries[3].method: 'password' sends the password in clear text",
+            "postgis_hba_allow_cleartext_password: true",
+            "postgis_hba_entries[4].address: 'db.example.org' is not an IP network",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_HBA))
+def test_bad_hba_entries_are_refused_before_any_change(host, app, case):
+    if server_name(host) != "postgis-deb12":
+        pytest.skip("bad input is exercised on one server")
+    entries, needles = REFUSED_HBA[case]
+    path = "/etc/postgresql/15/main/pg_hba.conf"
+    before = host.file(path).sha256sum
+    started = psql_local(host, "SELECT pg_postmaster_start_time()")
+    run = run_converge("postgis-deb12", {"postgis_hba_entries": entries})
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    for needle in needles:
+        assert needle in output, (needle, output)
+    assert "Unknown error" not in output
+    # nothing was written: no task reported a change, the file is the same
+    # and the server was neither restarted nor asked to read a new file
+    assert "previous file was restored" not in output
+    assert re.search(r"postgis-deb12\s+: ok=\d+\s+changed=0\s", output.split("PLAY RECAP")[-1]), output
+    assert host.file(path).sha256sum == before
+    assert psql_local(host, "SELECT pg_postmaster_start_time()") == started
+    assert psql_local(host, "SELECT count(*) FROM pg_hba_file_rules WHERE 'trust' = auth_method") == "0"
+    result = psql_from(app, "postgis-deb12", DISTANCE_SQL)
+    assert result.rc == 0, result.stderr
+
+
 def test_preload_libraries_of_postgis_settings_are_merged(host):
     # shared_preload_libraries given in postgis_settings keeps
     # pg_stat_statements; the change needs (and gets) one restart
@@ -303,18 +374,44 @@ def test_preload_libraries_of_postgis_settings_are_merged(host):
     assert psql_local(host, "SHOW shared_preload_libraries") == "pg_stat_statements"
 
 
-def test_reload_only_setting_changes_without_restart(host):
+OPTED_IN_HBA = [
+    # the scenario's own entries (group_vars/all.yml), then two dangerous
+    # lines from a documentation network, accepted only with their opt-ins
+    {"database": "app", "user": "app", "address": "{{ postgis_test_app_address }}/32"},
+    {"database": "clientdb", "user": "clientapp", "address": "{{ postgis_test_app_address }}/32"},
+    {"database": "all", "user": "dbadmin", "address": "{{ postgis_test_app_address }}/32"},
+    {"type": "host", "database": "app", "user": "app", "address": "192.0.2.10/32", "method": "trust"},
+    {"type": "host", "database": "app", "user": "app", "address": "192.0.2.11/32", "method": "password"},
+]
+OPTED_IN_RULES = "SELECT count(*) FROM pg_hba_file_rules WHERE address IN ('192.0.2.10', '192.0.2.11')"
+
+
+def test_reload_only_changes_without_restart(host, app):
     # The first converge already needed a restart (shared_buffers and
     # listen_addresses differ from Debian's defaults; SHOW proves it took).
-    # A setting PostgreSQL reloads must not restart the server.
+    # A setting PostgreSQL reloads, and new pg_hba.conf lines, must not
+    # restart the server. The new lines are a trust and a clear-text password
+    # line, which the role writes only with their opt-ins.
     if server_name(host) != "postgis-deb12":
         pytest.skip("playbook runs are exercised on one server")
     started = psql_local(host, "SELECT pg_postmaster_start_time()")
-    run = run_converge("postgis-deb12", {"postgis_settings": {"log_min_duration_statement": "750ms"}})
+    run = run_converge(
+        "postgis-deb12",
+        {
+            "postgis_settings": {"log_min_duration_statement": "750ms"},
+            "postgis_hba_entries": OPTED_IN_HBA,
+            "postgis_hba_allow_trust": True,
+            "postgis_hba_allow_cleartext_password": True,
+        },
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert psql_local(host, "SHOW log_min_duration_statement") == "750ms"
+    assert psql_local(host, OPTED_IN_RULES) == "2"
     assert psql_local(host, "SELECT pg_postmaster_start_time()") == started
     run = run_converge("postgis-deb12", {})
     assert run.returncode == 0, run.stdout + run.stderr
     assert psql_local(host, "SHOW log_min_duration_statement") == "-1"
+    assert psql_local(host, OPTED_IN_RULES) == "0"
     assert psql_local(host, "SELECT pg_postmaster_start_time()") == started
+    result = psql_from(app, "postgis-deb12", DISTANCE_SQL)
+    assert result.rc == 0, result.stderr

@@ -1,0 +1,331 @@
+# -*- coding: utf-8 -*-
+# Copyright: baobab.webstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that list the problems of role variables before a role changes a host.
+
+Each filter returns a list of messages (empty when the value is good) and
+never raises: a value of the wrong shape is reported as a message too, so a
+role can compute every problem in one call and fail once, naming them all.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: pg_hba_errors
+short_description: Problems of pg_hba.conf entries, and of other role inputs
+description:
+  - Checks a list of C(pg_hba.conf) entries (C(type), C(database), C(user), C(address), C(method))
+    and returns one message per problem, empty when there is none. An address must be an IPv4
+    or IPv6 network in CIDR notation or one of the keywords C(all), C(samehost), C(samenet).
+    The C(trust) method on a line that is not local (a C(local) socket line, a loopback
+    network or C(samehost)) is refused unless O(allow_trust) is true; the C(password)
+    method (clear text) on a line that does not require TLS is refused the same way
+    unless O(allow_cleartext) is true.
+  - The filter C(ssh_allow_users_errors) checks an SSH C(AllowUsers) list, given the user
+    names that must keep their access (for example the user Ansible connects as), with
+    the keyword arguments C(required) (user name to the variable that names it),
+    C(allow_lockout), C(variable) and C(opt_in).
+  - The filter C(user_name_errors) checks user names (lower-case letters, digits, C(_)
+    and C(-), starting with a letter or C(_), at most 32 characters), with the keyword
+    argument C(variable).
+  - The filter C(domain_name_errors) checks the C(domains) of a list of certificates
+    (RFC 1123 host names; a leading C(*.) wildcard only when C(wildcards) is true), with
+    the keyword arguments C(wildcards), C(wildcard_reason) and C(variable).
+  - Every filter returns messages that name the variable and the entry, such as
+    C(postgis_hba_entries[2].address), and never raises.
+options:
+  _input:
+    description: The value to check (for this filter, the list of C(pg_hba.conf) entries).
+    type: raw
+    required: true
+  allow_trust:
+    description: Accept the C(trust) method on lines that are not local.
+    type: bool
+    default: false
+  allow_cleartext:
+    description: Accept the C(password) method on lines that do not require TLS.
+    type: bool
+    default: false
+  variable:
+    description: Name of the variable, used in the messages.
+    type: str
+    default: postgis_hba_entries
+author: baobab.webstack contributors
+"""
+
+EXAMPLES = r"""
+- name: Stop on a bad pg_hba.conf entry
+  ansible.builtin.assert:
+    that: __errors | length == 0
+    fail_msg: "{{ __errors | join('; ') }}"
+  vars:
+    __errors: "{{ postgis_hba_entries | baobab.webstack.pg_hba_errors(allow_trust=postgis_hba_allow_trust) }}"
+
+- name: Stop on an AllowUsers list that would lock the deploy user out
+  ansible.builtin.assert:
+    that: __errors | length == 0
+    fail_msg: "{{ __errors | join('; ') }}"
+  vars:
+    __errors: >-
+      {{ base_ssh_allow_users | baobab.webstack.ssh_allow_users_errors(required={'deploy': 'base_deploy_user'}) }}
+
+- name: Stop on a certificate domain that is not a host name
+  ansible.builtin.assert:
+    that: __errors | length == 0
+    fail_msg: "{{ __errors | join('; ') }}"
+  vars:
+    __errors: "{{ certbot_certificates | baobab.webstack.domain_name_errors }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One message per problem, each naming the variable and the entry; empty when the input is good.
+  type: list
+  elements: str
+"""
+
+import ipaddress  # noqa: E402
+import re  # noqa: E402
+
+HBA_TYPES = ("local", "host", "hostssl", "hostnossl")
+HBA_METHODS = (
+    "trust",
+    "reject",
+    "scram-sha-256",
+    "md5",
+    "password",
+    "gss",
+    "sspi",
+    "ident",
+    "peer",
+    "ldap",
+    "radius",
+    "cert",
+    "pam",
+    "bsd",
+)
+HBA_KEYWORDS = ("all", "samehost", "samenet")
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]*$")
+LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+def _fmt(value):
+    return repr(value) if not isinstance(value, str) else "'" + value + "'"
+
+
+def _guard(name, function, *args, **kwargs):
+    """Run a check; any unexpected failure becomes a message, never an exception."""
+    try:
+        return function(*args, **kwargs)
+    except Exception as exc:  # pylint: disable=broad-except
+        return ["%s could not be checked: %s" % (name, exc)]
+
+
+def _is_local_network(network):
+    return any(network.version == loop.version and network.subnet_of(loop) for loop in LOOPBACK)
+
+
+def _word_errors(where, value):
+    if not isinstance(value, str) or value == "":
+        return ["%s: %s must be a non-empty string" % (where, _fmt(value))]
+    if re.search(r"[\s#]", value):
+        return ["%s: %s must not contain spaces or '#'" % (where, _fmt(value))]
+    return []
+
+
+def _pg_hba_errors(entries, allow_trust, allow_cleartext, variable):
+    if entries is None:
+        return []
+    if not isinstance(entries, (list, tuple)):
+        return ["%s must be a list of entries, got %s" % (variable, type(entries).__name__)]
+    errors = []
+    for index, entry in enumerate(entries):
+        where = "%s[%d]" % (variable, index)
+        if not isinstance(entry, dict):
+            errors.append("%s must be a mapping, got %s" % (where, _fmt(entry)))
+            continue
+        unknown = sorted(str(key) for key in entry if key not in ("type", "database", "user", "address", "method"))
+        if unknown:
+            errors.append("%s: unknown key(s) %s" % (where, ", ".join(unknown)))
+        kind = entry.get("type", "hostssl")
+        method = entry.get("method", "scram-sha-256")
+        if kind not in HBA_TYPES:
+            errors.append("%s.type: %s is not one of %s" % (where, _fmt(kind), ", ".join(HBA_TYPES)))
+        if method not in HBA_METHODS:
+            errors.append("%s.method: %s is not one of %s" % (where, _fmt(method), ", ".join(HBA_METHODS)))
+        for key in ("database", "user"):
+            errors.extend(_word_errors("%s.%s" % (where, key), entry.get(key)))
+        address = entry.get("address")
+        local = True
+        if kind == "local":
+            if address not in (None, ""):
+                errors.append(
+                    "%s.address: a local (Unix socket) line takes no address, got %s" % (where, _fmt(address))
+                )
+        elif address in (None, ""):
+            errors.append("%s.address: a %s line needs an address (CIDR such as 10.0.0.5/32)" % (where, kind))
+        elif not isinstance(address, str):
+            errors.append("%s.address: %s is not an IP network" % (where, _fmt(address)))
+        elif address in HBA_KEYWORDS:
+            local = address == "samehost"
+        else:
+            try:
+                if "/" not in address:
+                    raise ValueError("no prefix length")
+                network = ipaddress.ip_network(address, strict=False)
+            except ValueError:
+                errors.append(
+                    "%s.address: %s is not an IP network (an IPv4 or IPv6 network in CIDR notation such as"
+                    " 10.0.0.5/32, or one of %s)" % (where, _fmt(address), ", ".join(HBA_KEYWORDS))
+                )
+            else:
+                local = _is_local_network(network)
+        if method == "trust" and not local and not allow_trust:
+            errors.append(
+                "%s.method: 'trust' lets anyone from %s log in as %s without a password; use scram-sha-256,"
+                " or set postgis_hba_allow_trust: true if this is really wanted"
+                % (where, _fmt(address), _fmt(entry.get("user")))
+            )
+        if method == "password" and kind != "hostssl" and not local and not allow_cleartext:
+            errors.append(
+                "%s.method: 'password' sends the password in clear text on a %s line from %s; use scram-sha-256"
+                " (or type hostssl), or set postgis_hba_allow_cleartext_password: true if this is really wanted"
+                % (where, kind, _fmt(address))
+            )
+    return errors
+
+
+def pg_hba_errors(entries, allow_trust=False, allow_cleartext=False, variable="postgis_hba_entries"):
+    return _guard(variable, _pg_hba_errors, entries, bool(allow_trust), bool(allow_cleartext), variable)
+
+
+def _user_name_problem(name):
+    if not isinstance(name, str) or name == "":
+        return "is not a user name"
+    if len(name) > 32:
+        return "is longer than 32 characters"
+    if not USER_NAME.match(name):
+        return "is not a valid user name (lower-case letters, digits, '_' and '-', starting with a letter or '_')"
+    return ""
+
+
+def _user_name_errors(names, variable):
+    if names is None:
+        return []
+    single = isinstance(names, str)
+    errors = []
+    for index, name in enumerate([names] if single else names):
+        where = variable if single else "%s[%d]" % (variable, index)
+        problem = _user_name_problem(name)
+        if problem:
+            errors.append("%s: %s %s" % (where, _fmt(name), problem))
+    return errors
+
+
+def user_name_errors(names, variable="user names"):
+    return _guard(variable, _user_name_errors, names, variable)
+
+
+def _ssh_allow_users_errors(users, required, allow_lockout, variable, opt_in):
+    if users is None:
+        users = []
+    if not isinstance(users, (list, tuple)):
+        return ["%s must be a list of user names, got %s" % (variable, type(users).__name__)]
+    errors = []
+    allowed = set()
+    for index, entry in enumerate(users):
+        where = "%s[%d]" % (variable, index)
+        if not isinstance(entry, str):
+            errors.append("%s: %s is not a user name" % (where, _fmt(entry)))
+            continue
+        name, _sep, host = entry.partition("@")
+        problem = _user_name_problem(name)
+        if problem:
+            errors.append("%s: %s %s" % (where, _fmt(name), problem))
+        elif _sep and (host == "" or re.search(r"[\s@]", host)):
+            errors.append("%s: %s has an empty or invalid host part after '@'" % (where, _fmt(entry)))
+        else:
+            allowed.add(name)
+    if allowed and not allow_lockout and isinstance(required, dict):
+        for name in sorted(required):
+            if name not in allowed:
+                errors.append(
+                    "%s does not include %s (%s): sshd would refuse that user and lock the operator out;"
+                    " add it to %s, or set %s: true if this is really wanted"
+                    % (variable, _fmt(name), required[name], variable, opt_in)
+                )
+    return errors
+
+
+def ssh_allow_users_errors(
+    users,
+    required=None,
+    allow_lockout=False,
+    variable="base_ssh_allow_users",
+    opt_in="base_ssh_allow_operator_lockout",
+):
+    return _guard(variable, _ssh_allow_users_errors, users, required or {}, bool(allow_lockout), variable, opt_in)
+
+
+def _domain_problem(domain, wildcards, wildcard_reason):
+    if not isinstance(domain, str) or domain == "":
+        return "is not a domain name"
+    name = domain
+    if name.startswith("*."):
+        if not wildcards:
+            return "is a wildcard, %s" % wildcard_reason
+        name = name[2:]
+    if len(name) > 253:
+        return "is longer than 253 characters"
+    for label in name.split("."):
+        if label == "":
+            return "has an empty label"
+        if len(label) > 63:
+            return "has a label longer than 63 characters"
+        if not LABEL.match(label):
+            return (
+                "is not a host name (RFC 1123: labels of lower-case letters, digits and '-',"
+                " not starting or ending with '-')"
+            )
+    return ""
+
+
+def _domain_name_errors(certificates, wildcards, wildcard_reason, variable):
+    if certificates is None:
+        return []
+    if not isinstance(certificates, (list, tuple)):
+        return ["%s must be a list of certificates, got %s" % (variable, type(certificates).__name__)]
+    errors = []
+    for index, certificate in enumerate(certificates):
+        where = "%s[%d].domains" % (variable, index)
+        domains = certificate.get("domains") if isinstance(certificate, dict) else None
+        if not isinstance(domains, (list, tuple)) or len(domains) == 0:
+            errors.append("%s: needs a list of at least one domain" % where)
+            continue
+        for position, domain in enumerate(domains):
+            problem = _domain_problem(domain, wildcards, wildcard_reason)
+            if problem:
+                errors.append("%s[%d]: %s %s" % (where, position, _fmt(domain), problem))
+    return errors
+
+
+def domain_name_errors(
+    certificates,
+    wildcards=False,
+    wildcard_reason="which needs the DNS-01 challenge",
+    variable="certbot_certificates",
+):
+    return _guard(variable, _domain_name_errors, certificates, bool(wildcards), wildcard_reason, variable)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "pg_hba_errors": pg_hba_errors,
+            "ssh_allow_users_errors": ssh_allow_users_errors,
+            "user_name_errors": user_name_errors,
+            "domain_name_errors": domain_name_errors,
+        }

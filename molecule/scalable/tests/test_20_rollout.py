@@ -4,7 +4,8 @@ balancer (loadgen.py inside the lb container, HTTPS): a rolling deploy
 load balancer before its switch) fails no request; PHP-FPM stopped on one
 app server costs at most a handful of requests before nginx routes around
 it; a release that fails its health check on the first server stops the
-rollout and leaves the others on the previous release. (Redeploying the
+rollout and leaves the others on the previous release; a release whose
+migration fails on the first app server switches no server at all. (Redeploying the
 live release is the idempotence step: site.yml ends with deploy.yml.) Each run's report
 (requests, failures, latency p50/p99, servers seen) is printed.
 
@@ -23,6 +24,7 @@ from webstack_testlib import (
     live_release,
     recap,
     with_failing_health,
+    with_failing_migration,
 )
 
 pytestmark = pytest.mark.skipif(not INVENTORY, reason="needs the molecule inventory (run through molecule verify)")
@@ -105,3 +107,23 @@ def test_a_failing_batch_stops_the_rollout_and_leaves_the_others_on_the_old_rele
     # the failed server stays out of rotation until a deploy succeeds on it
     # (the next deploy drains and puts back the batch as in the first test)
     assert drained() == ["scalable-app1:80"]
+
+
+def test_a_failed_migration_on_the_first_host_switches_no_host():
+    """The migrations run once, on the first app server, while every host
+    builds: when they fail, the whole rollout stops before any switch (the
+    other app server and the worker built the release and keep B)."""
+    artifact = with_failing_migration(EPHEMERAL / "app-B.tar.gz", EPHEMERAL / "app-D.tar.gz")
+    with load("failed-migration") as run:
+        rc, out = deploy("20240104-d", artifact)
+    flat = " ".join(out.split())
+    assert rc != 0, out[-3000:]
+    assert "deliberately broken migration" in flat and "The rollout stopped on scalable-app1" in flat, flat[-3000:]
+    report = run.report
+    assert report["failures"] == 0, report["failure_samples"]
+    assert "20240104-d" not in report["releases"], report
+    for name in [*APPS, "scalable-worker"]:
+        assert live_release(node(name)) == RELEASE_B, name
+        assert not node(name).file("/srv/app/.deploy.lock").exists, name
+    assert node("scalable-app2").file("/srv/app/releases/20240104-d/.built").exists  # built, never switched
+    assert drained() == ["scalable-app1:80"]  # nothing was drained or put back

@@ -57,3 +57,24 @@ def test_data_services_listen_on_loopback_only(host):
     for port in (5432, 6379):
         addrs = [line.split()[3] for line in listeners if line.split() and line.split()[3].endswith(f":{port}")]
         assert addrs and all(a.startswith(("127.0.0.1:", "[::1]:")) for a in addrs), (port, addrs)
+
+
+def test_no_other_local_user_reads_a_secret(host):
+    """The inventory's secrets (database and Redis passwords, APP_KEY) are on
+    disk where the services need them: .env, each release's configuration
+    cache, redis.conf. Another local user (nobody) finds none of them in
+    any file it can read."""
+    import base64
+
+    from helpers import EPHEMERAL
+
+    values = {name: (EPHEMERAL / "secrets" / name).read_text().split()[0] for name in ("db", "redis", "app_key")}
+    values["app_key"] = "base64:" + base64.b64encode(values["app_key"].encode()).decode()
+    patterns = " ".join(f"-e {value}" for value in values.values())
+    places = "/srv /etc /home /opt /tmp /var/tmp /var/log /var/backups /run"
+    # root sees them: the search does find what is there
+    found = host.run(f"grep -rlsF {patterns} {places}").stdout.split()
+    assert "/srv/app/shared/.env" in found, found
+    assert f"/srv/app/releases/{live_release(host)}/bootstrap/cache/config.php" in found, found
+    res = host.run(f"runuser -u nobody -- grep -rlsF {patterns} {places}")
+    assert res.stdout.split() == [], res.stdout

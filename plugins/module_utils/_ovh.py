@@ -10,9 +10,15 @@ Request signing, endpoints and the error classes come from the official
 
 * credentials from options or ``OVH_*`` environment variables,
 * a custom base URL (``api_url``) for private gateways and local test servers,
-* retries with exponential backoff on HTTP 429 and 5xx and on network errors,
+* retries with exponential backoff on HTTP 429 and on a connection refused
+  before sending, for every method, and on 500/502/503/504 and other network
+  errors for reads and idempotent writes (``GET``, ``PUT``) only: a ``POST``
+  or ``DELETE`` whose outcome is unknown is never sent again, it raises
+  :class:`UncertainWrite` and the module looks the resource up instead,
 * ``404`` turned into "absent" where the caller asks for it,
 * every other failure raised as :class:`ApiError` naming the call and status,
+  with the provider's message or, for an answer that is not JSON (an HTML page
+  from a gateway), a short excerpt of it,
 * polling of asynchronous resources and of cloud operations.
 
 Internal module_utils (leading underscore): not a public API.
@@ -30,22 +36,30 @@ from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 from ansible_collections.baobab.webstack.plugins.module_utils._base import (
     ApiError,
     ResourceModule,
+    UncertainWrite,
     WaitTimeout,
+    never_sent,
 )
 
 OVH_IMPORT_ERROR = None
 try:
     import ovh
     import ovh.exceptions as ovh_exceptions
+    import requests
 except ImportError:  # pragma: no cover - depends on the controller
     ovh = None
     ovh_exceptions = None
+    requests = None
     OVH_IMPORT_ERROR = traceback.format_exc()
 
 HAS_OVH = ovh is not None
 
 ENDPOINT_CHOICES = ["ovh-eu", "ovh-ca", "ovh-us"]
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: methods sent again after a 5xx or a network failure
+IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT")
+#: length of the excerpt of an answer that is not JSON
+EXCERPT = 200
 
 
 def ovh_argument_spec():
@@ -81,19 +95,20 @@ def quote_segment(value):
     return quote(str(value), safe="")
 
 
-def _status_of(error):
-    response = getattr(error, "response", None)
-    return getattr(response, "status_code", None)
+class NoAnswer(Exception):
+    """No HTTP answer came back; ``not_sent`` when the request provably never
+    left (connection refused, host name not resolved)."""
+
+    def __init__(self, text, not_sent=False):
+        super(NoAnswer, self).__init__(text)
+        self.text = text
+        self.not_sent = not_sent
 
 
-def _message_of(error):
-    response = getattr(error, "response", None)
-    if response is not None:
-        try:
-            return (response.json() or {}).get("message") or str(error.args[0] if error.args else error)
-        except ValueError:
-            pass
-    return str(error.args[0]) if error.args else str(error)
+def excerpt(text):
+    """A short one-line excerpt of an answer body."""
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= EXCERPT else text[:EXCERPT] + "..."
 
 
 class OvhApi:
@@ -132,10 +147,34 @@ class OvhApi:
                    retries=params.get("api_retries") if params.get("api_retries") is not None else 5)
 
     # -- requests ------------------------------------------------------------
-    def call(self, method, path, body=None, query=None, absent_ok=False):
+    def _send(self, method, target, body):
+        """One signed request: ``(status, payload, text, headers)``; ``payload``
+        is the decoded JSON body, or ``None`` when the body is empty or not
+        JSON.  Raises :class:`NoAnswer` when nothing came back."""
+        try:
+            response = self.client.raw_call(method=method, path=target, data=body, need_auth=True)
+        except requests.exceptions.RequestException as error:
+            not_sent = isinstance(error, requests.exceptions.ConnectTimeout) or never_sent(error)
+            raise NoAnswer(str(error), not_sent) from None
+        except ovh_exceptions.HTTPError as error:
+            # raised by the client's own clock synchronisation (GET /auth/time)
+            text = " ".join(str(a) for a in error.args)
+            raise NoAnswer(text, never_sent(text)) from None
+        text = response.text or ""
+        payload = None
+        if text.strip():
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = None
+        return response.status_code, payload, text, response.headers or {}
+
+    def call(self, method, path, body=None, query=None, absent_ok=False, idempotent=None):
         """Send one signed request; return the decoded JSON answer.
 
         ``absent_ok``: a 404 returns ``None`` instead of raising.
+        ``idempotent=True`` marks a ``POST`` or ``DELETE`` that may safely be
+        sent again (a zone refresh, for instance).
         """
         target = path
         if query:
@@ -143,31 +182,46 @@ class OvhApi:
             if query:
                 target = "%s?%s" % (path, urlencode(sorted(query.items())))
         name = "%s %s" % (method, path)
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
         attempt = 0
         while True:
             try:
-                return self.client.call(method, target, body, True)
-            except ovh_exceptions.ResourceNotFoundError as error:
-                if absent_ok:
-                    return None
-                raise ApiError(name, 404, _message_of(error),
-                               request_id=getattr(error, "query_id", None)) from None
-            except ovh_exceptions.APIError as error:
-                status = _status_of(error)
-                retryable = status in RETRY_STATUSES or isinstance(error, ovh_exceptions.HTTPError)
-                if retryable and attempt < self.retries:
-                    self.sleep(self._delay(attempt, error))
+                status, payload, text, headers = self._send(method, target, body)
+            except NoAnswer as error:
+                if not (error.not_sent or idempotent):
+                    raise UncertainWrite(name, None, "no response: %s" % error.text) from None
+                if attempt < self.retries:
+                    self.sleep(self._delay(attempt, None))
                     attempt += 1
                     continue
-                message = _message_of(error)
-                if retryable and attempt:
-                    message = "%s (gave up after %d attempts)" % (message, attempt + 1)
-                raise ApiError(name, status, message, request_id=getattr(error, "query_id", None)) from None
+                raise ApiError(name, None, "no response: %s (gave up after %d attempts)"
+                               % (error.text, attempt + 1)) from None
+            query_id = headers.get("X-Ovh-QueryID") or headers.get("x-ovh-queryid")
+            if 200 <= status < 300:
+                if text.strip() and payload is None and text.strip() != "null":
+                    raise ApiError(name, status, "the answer is not JSON: %s" % excerpt(text), request_id=query_id)
+                return payload
+            if status == 404 and absent_ok:
+                return None
+            if isinstance(payload, dict) and payload.get("message"):
+                message = payload["message"]
+            else:
+                message = excerpt(text) or "no explanation in the answer"
+            if status == 429 or (idempotent and status in RETRY_STATUSES):
+                if attempt < self.retries:
+                    self.sleep(self._delay(attempt, headers))
+                    attempt += 1
+                    continue
+                raise ApiError(name, status, "%s (gave up after %d attempts)" % (message, attempt + 1),
+                               body=payload, request_id=query_id)
+            if status >= 500 and not idempotent:
+                raise UncertainWrite(name, status, message, body=payload, request_id=query_id)
+            raise ApiError(name, status, message, body=payload, request_id=query_id)
 
-    def _delay(self, attempt, error):
-        response = getattr(error, "response", None)
-        if response is not None:
-            after = response.headers.get("Retry-After")
+    def _delay(self, attempt, headers):
+        if headers:
+            after = headers.get("Retry-After") or headers.get("retry-after")
             if after:
                 try:
                     return min(float(after), self.backoff_max)
@@ -178,14 +232,14 @@ class OvhApi:
     def get(self, path, query=None, absent_ok=False):
         return self.call("GET", path, query=query, absent_ok=absent_ok)
 
-    def post(self, path, body=None):
-        return self.call("POST", path, body=body)
+    def post(self, path, body=None, idempotent=False):
+        return self.call("POST", path, body=body, idempotent=idempotent)
 
     def put(self, path, body=None):
         return self.call("PUT", path, body=body)
 
-    def delete(self, path, absent_ok=True):
-        return self.call("DELETE", path, absent_ok=absent_ok)
+    def delete(self, path, absent_ok=True, idempotent=False):
+        return self.call("DELETE", path, absent_ok=absent_ok, idempotent=idempotent)
 
     # -- polling -------------------------------------------------------------
     def poll(self, what, fetch, done, failed=None, timeout=900, interval=5.0, clock=time.monotonic):

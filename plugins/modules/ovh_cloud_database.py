@@ -146,13 +146,29 @@ class Database(OvhModule):
                              lambda s: s.get("status") == "READY",
                              lambda s: s.get("status") in ("ERROR", "ERROR_INCONSISTENT_SPEC"), **self.wait_options())
 
+    def check_input(self):
+        p = self.params
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        if p["nodes"] is not None and p["nodes"] < 1:
+            self.fail("nodes must be at least 1, got %s" % p["nodes"])
+        for key in ("plan", "version", "flavor", "region", "network_id", "subnet_id"):
+            if p[key] is not None and not str(p[key]).strip():
+                self.fail("%s must not be empty" % key)
+
+    def still_there(self, cid):
+        svc = self.api.get(self.path(cid), absent_ok=True)
+        return svc if svc and svc.get("status") != "DELETING" else None
+
     def run(self):
         p = self.params
+        self.check_input()
         current = self.find()
         if p["state"] == "absent":
             self.set_diff(self.view(current), {})
             if current and self.will_write():
-                self.api.delete(self.path(current["id"]))
+                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
+                                       lambda: self.still_there(current["id"]), "PostgreSQL service %s" % p["name"])
                 if p["wait"]:
                     self.api.poll("GET %s" % self.path(current["id"]),
                                   lambda: self.api.get(self.path(current["id"]), absent_ok=True),
@@ -183,7 +199,8 @@ class Database(OvhModule):
         if not self.will_write():
             self.set_resource(dict(body, status="CREATING"))
             return
-        created = self.api.post(self.path(), body)
+        created = self.create_or_adopt(lambda: self.api.post(self.path(), body), self.find,
+                                       "PostgreSQL service %s" % p["name"])
         result = self.wait_ready(created["id"]) if p["wait"] else created
         self.set_resource(result)
 

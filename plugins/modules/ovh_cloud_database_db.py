@@ -73,19 +73,29 @@ class DatabaseDb(OvhModule):
         base = "%s/database/postgresql/%s/database" % (self.project, quote_segment(self.params["cluster_id"]))
         return "/".join([base] + [quote_segment(r) for r in rest])
 
-    def run(self):
-        p = self.params
+    def find(self):
+        name = self.params["name"]
         found = []
         for did in self.api.get(self.path()) or []:
             db = self.api.get(self.path(did), absent_ok=True)
-            if db and db.get("name") == p["name"]:
+            if db and db.get("name") == name:
                 found.append(db)
-        current = single(found, "databases named %r" % p["name"])
+        return single(found, "databases named %r" % name)
+
+    def run(self):
+        p = self.params
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        if not p["cluster_id"].strip():
+            self.fail("cluster_id must not be empty")
+        current = self.find()
+        what = "database %s" % p["name"]
         before = {"name": current["name"]} if current else {}
         if p["state"] == "absent":
             self.set_diff(before, {})
             if current and self.will_write():
-                self.api.delete(self.path(current["id"]))
+                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
+                                       lambda: self.api.get(self.path(current["id"]), absent_ok=True), what)
             self.set_resource({})
             return
         self.set_diff(before, {"name": p["name"]})
@@ -95,7 +105,8 @@ class DatabaseDb(OvhModule):
         if not self.will_write():
             self.set_resource({"name": p["name"]})
             return
-        self.set_resource(self.api.post(self.path(), {"name": p["name"]}))
+        self.set_resource(self.create_or_adopt(lambda: self.api.post(self.path(), {"name": p["name"]}), self.find,
+                                               what))
 
 
 def main():

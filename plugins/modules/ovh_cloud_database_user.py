@@ -77,19 +77,29 @@ class DatabaseUser(OvhModule):
         return "/".join(["%s/database/postgresql/%s/user" % (self.project, quote_segment(self.params["cluster_id"]))]
                         + [quote_segment(r) for r in rest])
 
-    def run(self):
-        p = self.params
+    def find(self):
+        name = self.params["name"]
         found = []
         for uid in self.api.get(self.path()) or []:
             user = self.api.get(self.path(uid), absent_ok=True)
-            if user and user.get("username") == p["name"]:
+            if user and user.get("username") == name:
                 found.append(user)
-        current = single(found, "users named %r" % p["name"])
+        return single(found, "users named %r" % name)
+
+    def run(self):
+        p = self.params
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        if not p["cluster_id"].strip():
+            self.fail("cluster_id must not be empty")
+        current = self.find()
+        what = "user %s" % p["name"]
         before = {"name": current["username"]} if current else {}
         if p["state"] == "absent":
             self.set_diff(before, {})
             if current and self.will_write():
-                self.api.delete(self.path(current["id"]))
+                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
+                                       lambda: self.api.get(self.path(current["id"]), absent_ok=True), what)
             self.set_resource({})
             return
         self.set_diff(before, {"name": p["name"]})
@@ -99,7 +109,8 @@ class DatabaseUser(OvhModule):
         if not self.will_write():
             self.set_resource({"username": p["name"]})
             return
-        self.set_resource(self.api.post(self.path(), {"name": p["name"]}))
+        self.set_resource(self.create_or_adopt(lambda: self.api.post(self.path(), {"name": p["name"]}), self.find,
+                                               what))
 
 
 def main():

@@ -160,13 +160,37 @@ class Instance(OvhModule):
             "GET %s" % self.path(inst_id), lambda: self.api.get(self.path(inst_id)),
             lambda i: i.get("status") == "ACTIVE", lambda i: i.get("status") == "ERROR", **self.wait_options())
 
+    def check_input(self):
+        p = self.params
+        for key in ("name", "region"):
+            if not p[key].strip():
+                self.fail("%s must not be empty" % key)
+        for key in ("flavor", "image", "ssh_key"):
+            if p[key] is not None and not p[key].strip():
+                self.fail("%s must not be empty" % key)
+        if any(not n.strip() for n in p["networks"] or []):
+            self.fail("networks must not hold an empty name")
+
+    def still_there(self, inst_id):
+        inst = self.api.get(self.path(inst_id), absent_ok=True)
+        return inst if inst and inst.get("status") not in ("DELETING", "DELETED") else None
+
+    def check_region(self):
+        """Fail naming the option when the region is not one of the project's."""
+        regions = self.api.get("%s/region" % self.project) or []
+        if self.params["region"] not in regions:
+            self.fail("region %r is not a region of project %s (known: %s)"
+                      % (self.params["region"], self.params["service_name"], ", ".join(sorted(regions)) or "none"))
+
     def run(self):
         p = self.params
+        self.check_input()
         current = find_instance(self.api, p["service_name"], p["name"], p["region"])
         if p["state"] == "absent":
             self.set_diff(self.view(current), {})
             if current and self.will_write():
-                self.api.delete(self.path(current["id"]))
+                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
+                                       lambda: self.still_there(current["id"]), "instance %s" % p["name"])
                 if p["wait"]:
                     self.api.poll("GET %s" % self.path(current["id"]),
                                   lambda: self.api.get(self.path(current["id"]), absent_ok=True),
@@ -182,6 +206,8 @@ class Instance(OvhModule):
         p = self.params
         if not p["flavor"] or not p["image"]:
             self.fail("flavor and image are required to create instance %s" % p["name"])
+        # an unknown region lists no flavor: name the region, not the flavor
+        self.check_region()
         flavor = self.resolve("flavor", p["flavor"])
         image = self.resolve("image", p["image"])
         body = {"name": p["name"], "region": p["region"], "flavorId": flavor["id"], "imageId": image["id"],
@@ -211,7 +237,10 @@ class Instance(OvhModule):
         if not self.will_write():
             self.set_resource(dict(wanted, status="BUILD", addresses={}))
             return
-        created = self.api.post(self.path(), body)
+        created = self.create_or_adopt(
+            lambda: self.api.post(self.path(), body),
+            lambda: find_instance(self.api, p["service_name"], p["name"], p["region"]),
+            "instance %s in %s" % (p["name"], p["region"]))
         if self.params["wait"]:
             self.wait_active(created["id"])
         self.set_resource(self.detail(created["id"]))

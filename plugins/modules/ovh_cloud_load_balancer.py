@@ -218,15 +218,43 @@ class LoadBalancer(OvhModule):
             "algorithms": sorted(set(p.get("algorithm") for p in pools)),
         }
 
+    def still_there(self, lb_id):
+        lb = self.api.get(self.path("loadbalancer", lb_id), absent_ok=True)
+        return lb if lb and lb.get("provisioningStatus") != "deleting" else None
+
+    def check_input(self):
+        p = self.params
+        for key in ("name", "region", "flavor"):
+            if not (p[key] or "").strip():
+                self.fail("%s must not be empty" % key)
+        ports = []
+        for index, listener in enumerate(p["listeners"]):
+            for key in ("port", "member_port"):
+                if listener.get(key) is not None and not 1 <= listener[key] <= 65535:
+                    self.fail("listeners[%d].%s must be a port between 1 and 65535, got %s"
+                              % (index, key, listener[key]))
+            if listener["port"] in ports:
+                self.fail("listeners[%d].port %s is used by two listeners" % (index, listener["port"]))
+            ports.append(listener["port"])
+            monitor = listener.get("health_monitor") or {}
+            for key in ("delay", "timeout", "max_retries"):
+                if monitor.get(key) is not None and monitor[key] < 1:
+                    self.fail("listeners[%d].health_monitor.%s must be at least 1, got %s" % (index, key, monitor[key]))
+        for index, member in enumerate(p["members"]):
+            if not member["address"].strip():
+                self.fail("members[%d].address must not be empty" % index)
+
     def run(self):
         p = self.params
+        self.check_input()
         lb = self.find()
         listeners, pools, members, monitors = self.children(lb["id"]) if lb else ([], [], {}, {})
         before = self.view(lb, listeners, pools, members)
         if p["state"] == "absent":
             self.set_diff(before, {})
             if lb and self.will_write():
-                self.api.delete(self.path("loadbalancer", lb["id"]))
+                self.delete_or_confirm(lambda: self.api.delete(self.path("loadbalancer", lb["id"])),
+                                       lambda: self.still_there(lb["id"]), "load balancer %s" % p["name"])
                 if p["wait"]:
                     self.api.poll("GET %s" % self.path("loadbalancer", lb["id"]),
                                   lambda: self.api.get(self.path("loadbalancer", lb["id"]), absent_ok=True),
@@ -268,10 +296,25 @@ class LoadBalancer(OvhModule):
         private = {"network": {"id": p["network_id"], "subnetId": p["subnet_id"]}}
         if p["floating_ip"]:
             private["floatingIpCreate"] = {"description": p["name"]}
-        operation = self.api.post(self.path("loadbalancer"), {"flavorId": flavor["id"], "name": p["name"],
-                                                              "network": {"private": private}})
-        operation = self.api.wait_operation(p["service_name"], operation["id"], **self.wait_options())
-        lb_id = operation.get("resourceId") or self.find()["id"]
+        body = {"flavorId": flavor["id"], "name": p["name"], "network": {"private": private}}
+
+        def adopt():
+            found = self.find()
+            return {"adopted": found} if found else None
+
+        operation = self.create_or_adopt(lambda: self.api.post(self.path("loadbalancer"), body), adopt,
+                                         "load balancer %s in %s" % (p["name"], p["region"]))
+        if "adopted" in operation:
+            lb_id = operation["adopted"]["id"]
+        else:
+            operation = self.api.wait_operation(p["service_name"], operation["id"], **self.wait_options())
+            lb_id = operation.get("resourceId")
+        if not lb_id:
+            # resourceId is optional in the reference: wait until the new balancer is listed
+            found = self.api.poll("GET %s (load balancer %s created by operation %s)"
+                                  % (self.path("loadbalancer"), p["name"], operation.get("id")),
+                                  self.find, lambda x: x is not None, **self.wait_options())
+            lb_id = found["id"]
         self.wait_active(lb_id)
         return {"id": lb_id}
 

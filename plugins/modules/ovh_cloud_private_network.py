@@ -113,6 +113,8 @@ network:
     subnets: [{"id": "b1c2...", "cidr": "10.42.0.0/16", "dhcpEnabled": true}]
 """
 
+import ipaddress  # noqa: E402
+
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
     OvhModule,
@@ -163,17 +165,53 @@ class PrivateNetwork(OvhModule):
                       and all(r.get("status") == "ACTIVE" for r in n.get("regions") or []),
                       lambda n: n.get("status") == "ERROR", **self.wait_options())
 
+    def check_input(self):
+        p = self.params
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        if p["vlan_id"] is not None and not 0 <= p["vlan_id"] <= 4000:
+            self.fail("vlan_id must be between 0 and 4000, got %s" % p["vlan_id"])
+        if any(not r.strip() for r in p["regions"] or []):
+            self.fail("regions must not hold an empty region")
+        for index, subnet in enumerate(p["subnets"]):
+            try:
+                network = ipaddress.ip_network(subnet["cidr"], strict=False)
+            except ValueError:
+                self.fail("subnets[%d].cidr %r is not a network in CIDR notation" % (index, subnet["cidr"]))
+            for key in ("start", "end"):
+                try:
+                    address = ipaddress.ip_address(subnet[key])
+                except ValueError:
+                    self.fail("subnets[%d].%s %r is not an IP address" % (index, key, subnet[key]))
+                if address not in network:
+                    self.fail("subnets[%d].%s %s is outside subnets[%d].cidr %s"
+                              % (index, key, subnet[key], index, subnet["cidr"]))
+            if ipaddress.ip_address(subnet["start"]) > ipaddress.ip_address(subnet["end"]):
+                self.fail("subnets[%d].start %s comes after subnets[%d].end %s"
+                          % (index, subnet["start"], index, subnet["end"]))
+
+    def find(self):
+        return find_private_network(self.api, self.params["service_name"], self.params["name"])
+
     def run(self):
         p = self.params
-        current = find_private_network(self.api, p["service_name"], p["name"])
+        self.check_input()
+        current = self.find()
         subnets = self.subnets(current["id"]) if current else []
         before = self.view(current, subnets)
         if p["state"] == "absent":
             self.set_diff(before, {})
             if current and self.will_write():
                 for subnet in subnets:
-                    self.api.delete(self.path(current["id"], "subnet", quote_segment(subnet["id"])))
-                self.api.delete(self.path(current["id"]))
+                    self.delete_or_confirm(
+                        lambda subnet=subnet: self.api.delete(self.path(current["id"], "subnet",
+                                                                        quote_segment(subnet["id"]))),
+                        lambda subnet=subnet: next((x for x in self.subnets(current["id"])
+                                                    if x.get("id") == subnet["id"]), None),
+                        "subnet %s" % subnet["id"])
+                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
+                                       lambda: self.api.get(self.path(current["id"]), absent_ok=True),
+                                       "private network %s" % p["name"])
                 if p["wait"]:
                     self.api.poll("GET %s" % self.path(current["id"]),
                                   lambda: self.api.get(self.path(current["id"]), absent_ok=True),
@@ -207,13 +245,19 @@ class PrivateNetwork(OvhModule):
             body = {"name": p["name"], "regions": p["regions"]}
             if p["vlan_id"] is not None:
                 body["vlanId"] = p["vlan_id"]
-            current = self.api.post(self.path(), body)
+            current = self.create_or_adopt(lambda: self.api.post(self.path(), body), self.find,
+                                           "private network %s" % p["name"])
             # subnets can only be added to an active network
             self.wait_active(current["id"])
+        net_id = current["id"]
         for s in todo:
-            self.api.post(self.path(current["id"], "subnet"),
-                          {"network": s["cidr"], "region": s["region"], "start": s["start"], "end": s["end"],
-                           "dhcp": s["dhcp"], "noGateway": s["no_gateway"]})
+            body = {"network": s["cidr"], "region": s["region"], "start": s["start"], "end": s["end"],
+                    "dhcp": s["dhcp"], "noGateway": s["no_gateway"]}
+            self.create_or_adopt(
+                lambda body=body: self.api.post(self.path(net_id, "subnet"), body),
+                lambda s=s: next((x for x in self.subnets(net_id) if (s["cidr"], s["region"]) in subnet_key(x)),
+                                 None),
+                "subnet %s in %s" % (s["cidr"], s["region"]))
         self.set_resource(self.describe(current["id"]))
 
 

@@ -80,18 +80,27 @@ class S3Credentials(OvhModule):
     def path(self, *rest):
         return "/".join(["%s/user" % self.project] + [quote_segment(r) for r in rest])
 
+    def find(self):
+        name = self.params["name"]
+        users = self.api.get(self.path()) or []
+        return single([u for u in users if u.get("description") == name], "users described %r" % name)
+
     def run(self):
         p = self.params
-        users = self.api.get(self.path()) or []
-        user = single([u for u in users if u.get("description") == p["name"]], "users described %r" % p["name"])
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        user = self.find()
         creds = (self.api.get(self.path(user["id"], "s3Credentials")) or []) if user else []
         before = {"name": p["name"], "access": sorted(c["access"] for c in creds)} if user else {}
         if p["state"] == "absent":
             self.set_diff(before, {})
             if user and self.will_write():
                 for cred in creds:
-                    self.api.delete(self.path(user["id"], "s3Credentials", cred["access"]))
-                self.api.delete(self.path(user["id"]))
+                    # deleting credentials again finds them gone (404, absent): safe to repeat
+                    self.api.delete(self.path(user["id"], "s3Credentials", cred["access"]), idempotent=True)
+                self.delete_or_confirm(lambda: self.api.delete(self.path(user["id"])),
+                                       lambda: self.api.get(self.path(user["id"]), absent_ok=True),
+                                       "user %s" % p["name"])
             self.set_resource({})
             return
         if user and creds and not p["rotate"]:
@@ -99,7 +108,9 @@ class S3Credentials(OvhModule):
             cred = sorted(creds, key=lambda c: c["access"])[0]
             out = self.describe(user, cred)
             if not self.check_mode:
-                shown = self.api.post(self.path(user["id"], "s3Credentials", cred["access"], "secret"))
+                # a POST that only reads the secret: safe to repeat
+                shown = self.api.post(self.path(user["id"], "s3Credentials", cred["access"], "secret"),
+                                      idempotent=True)
                 out["secret"] = shown["secret"]
             self.set_resource(out)
             return
@@ -108,13 +119,14 @@ class S3Credentials(OvhModule):
             self.set_resource(self.describe(user or {}, {}))
             return
         if user is None:
-            user = self.api.post(self.path(), {"description": p["name"], "role": ROLE})
+            user = self.create_or_adopt(lambda: self.api.post(self.path(), {"description": p["name"], "role": ROLE}),
+                                        self.find, "user %s" % p["name"])
             user = self.api.poll("GET %s" % self.path(user["id"]), lambda: self.api.get(self.path(user["id"])),
                                  lambda u: u.get("status") == "ok", lambda u: u.get("status") == "error",
                                  **self.wait_options())
         cred = self.api.post(self.path(user["id"], "s3Credentials"))
         for old in creds:
-            self.api.delete(self.path(user["id"], "s3Credentials", old["access"]))
+            self.api.delete(self.path(user["id"], "s3Credentials", old["access"]), idempotent=True)
         out = self.describe(user, cred)
         out["secret"] = cred.get("secret")
         self.set_resource(out)

@@ -14,7 +14,10 @@ version_added: 0.1.0
 description:
   - Create, replace or delete an SSH key of a Public Cloud project.
   - The key is identified by its O(name); two keys with that name make the module fail.
-  - Keys cannot be edited through the API, so a different O(public_key) replaces the key (delete, then create).
+  - Keys cannot be edited through the API, so a different O(public_key) replaces the key. The new key is created
+    first and the old one deleted after, so a failed creation leaves the old key in place.
+  - A creation whose outcome is unknown (a timeout, a server error) is never sent again; the key is looked up by
+    O(name) and O(public_key) and adopted when it exists.
 author:
   - baobab.webstack maintainers (@baobab)
 extends_documentation_fragment:
@@ -92,17 +95,30 @@ class SshKey(OvhModule):
             return {}
         return {"name": key.get("name"), "public_key": (key.get("publicKey") or "").strip()}
 
+    def check_input(self):
+        p = self.params
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        if p["state"] == "present":
+            if not p["public_key"] or not p["public_key"].strip():
+                self.fail("public_key is required when state=present")
+            if len(p["public_key"].split()) < 2:
+                self.fail("public_key is not an OpenSSH public key (expected 'type base64 [comment]')")
+        if p["region"] is not None and not p["region"].strip():
+            self.fail("region must not be empty")
+
     def run(self):
+        self.check_input()
         current = self.find()
         path = "%s/sshkey" % self.project
         if self.params["state"] == "absent":
             self.set_diff(self.view(current), {})
             if current and self.will_write():
-                self.api.delete("%s/%s" % (path, quote_segment(current["id"])))
+                key_path = "%s/%s" % (path, quote_segment(current["id"]))
+                self.delete_or_confirm(lambda: self.api.delete(key_path),
+                                       lambda: self.api.get(key_path, absent_ok=True), "SSH key %s" % current["id"])
             self.set_resource({})
             return
-        if not self.params["public_key"]:
-            self.fail("public_key is required when state=present")
         wanted = {"name": self.params["name"], "public_key": self.params["public_key"].strip()}
         self.set_diff(self.view(current), wanted)
         if current and self.view(current) == wanted:
@@ -114,9 +130,20 @@ class SshKey(OvhModule):
         if not self.will_write():
             self.set_resource(dict(current or {}, name=wanted["name"], publicKey=wanted["public_key"]))
             return
-        if current:
-            self.api.delete("%s/%s" % (path, quote_segment(current["id"])))
-        self.set_resource(self.api.post(path, body))
+        old_id = current["id"] if current else None
+
+        def lookup_new():
+            keys = self.api.get(path) or []
+            return single([k for k in keys if k.get("id") != old_id and self.view(k) == wanted],
+                          "SSH keys named %r with this public key" % wanted["name"])
+
+        # the new key first: when its creation fails, the old key is still there
+        created = self.create_or_adopt(lambda: self.api.post(path, body), lookup_new, "SSH key %s" % wanted["name"])
+        if old_id is not None:
+            old_path = "%s/%s" % (path, quote_segment(old_id))
+            self.delete_or_confirm(lambda: self.api.delete(old_path), lambda: self.api.get(old_path, absent_ok=True),
+                                   "replaced SSH key %s" % old_id)
+        self.set_resource(created)
 
 
 def main():

@@ -117,15 +117,42 @@ class Record(OvhModule):
     def view(records):
         return {"records": sorted("%s %s" % (r.get("ttl") or 0, r.get("target")) for r in records)}
 
-    def run(self):
+    def records(self):
+        """The records of this type and sub-domain (exact matches)."""
         p = self.params
-        ids = self.api.get(self.path("record"), query={"fieldType": p["type"], "subDomain": p["sub_domain"]}) or []
+        # the apex has no sub-domain: the reference rejects an empty subDomain
+        # filter, so apex lookups list the type and keep the apex records below
+        query = {"fieldType": p["type"], "subDomain": p["sub_domain"] or None}
+        ids = self.api.get(self.path("record"), query=query) or []
         records = []
         for rid in ids:
             rec = self.api.get(self.path("record", rid), absent_ok=True)
             # the API filters with LIKE/ILIKE: keep exact matches only
             if rec and (rec.get("subDomain") or "") == p["sub_domain"] and rec.get("fieldType") == p["type"]:
                 records.append(rec)
+        return records
+
+    def check_input(self):
+        p = self.params
+        if not p["zone"].strip().strip("."):
+            self.fail("zone must not be empty")
+        if p["sub_domain"] is None:
+            p["sub_domain"] = ""
+        if p["sub_domain"] != p["sub_domain"].strip() or " " in p["sub_domain"]:
+            self.fail("sub_domain must not contain spaces, got %r" % p["sub_domain"])
+        if p["ttl"] < 0:
+            self.fail("ttl must be 0 (the zone default) or a positive number of seconds, got %s" % p["ttl"])
+        if p["state"] == "present" and p["target"] is not None and not p["target"].strip():
+            self.fail("target must not be empty")
+
+    def run(self):
+        p = self.params
+        self.check_input()
+        if p["state"] == "absent" and p["target"] is None and not p["unique"]:
+            self.fail("target is required with state=absent unless unique=true")
+        if p["state"] == "present" and p["target"] is None:
+            self.fail("target is required with state=present")
+        records = self.records()
         target = norm_target(p["target"])
         same = [r for r in records if norm_target(r.get("target")) == target] if p["target"] else []
         others = [r for r in records if r not in same]
@@ -162,18 +189,33 @@ class Record(OvhModule):
         if not self.will_write():
             self.set_resource(result)
             return
+        what = "%s record %s.%s -> %s" % (p["type"], p["sub_domain"], p["zone"], target)
+
+        def lookup_created():
+            found = [r for r in self.records() if norm_target(r.get("target")) == target]
+            return found[0] if found else None
+
         for method, rec in writes:
             if method == "POST":
-                result = self.api.post(self.path("record"), {"fieldType": p["type"], "subDomain": p["sub_domain"],
-                                                             "target": target, "ttl": p["ttl"]})
+                body = {"fieldType": p["type"], "target": target, "ttl": p["ttl"]}
+                if p["sub_domain"]:
+                    body["subDomain"] = p["sub_domain"]
+                result = self.create_or_adopt(lambda body=body: self.api.post(self.path("record"), body),
+                                              lookup_created, what)
             elif method == "PUT":
-                self.api.put(self.path("record", rec["id"]), {"subDomain": p["sub_domain"], "target": target,
-                                                              "ttl": p["ttl"]})
+                update = {"target": target, "ttl": p["ttl"]}
+                if p["sub_domain"]:
+                    update["subDomain"] = p["sub_domain"]
+                self.api.put(self.path("record", rec["id"]), update)
                 result = self.api.get(self.path("record", rec["id"]))
             else:
-                self.api.delete(self.path("record", rec["id"]))
+                record_path = self.path("record", rec["id"])
+                self.delete_or_confirm(lambda record_path=record_path: self.api.delete(record_path),
+                                       lambda record_path=record_path: self.api.get(record_path, absent_ok=True),
+                                       "record %s" % rec["id"])
         if p["refresh"]:
-            self.api.post(self.path("refresh"))
+            # applying the zone again changes nothing: safe to repeat
+            self.api.post(self.path("refresh"), idempotent=True)
         self.set_resource(result)
 
 

@@ -37,7 +37,7 @@ class Exchange:
 
 class LocalApi:
     """``handler(exchange) -> (status, payload[, headers])``; ``payload`` is a
-    dict or list (sent as JSON), bytes or str (sent as is) or None."""
+    dict, list or number (sent as JSON), bytes or str (sent as is) or None."""
 
     def __init__(self, handler):
         self.handler = handler
@@ -58,7 +58,7 @@ class LocalApi:
                 answer = outer.handler(exchange)
                 status, payload = answer[0], answer[1]
                 headers = answer[2] if len(answer) > 2 else {}
-                if isinstance(payload, (dict, list)):
+                if isinstance(payload, (dict, list, int, float)):
                     data = json.dumps(payload).encode()
                     headers = dict({"Content-Type": "application/json"}, **headers)
                 elif isinstance(payload, str):

@@ -254,6 +254,11 @@ class FakeOvh:
 P = "/cloud/project/{serviceName}"
 
 
+@route("GET", P + "/region")
+def list_regions(fake, body, query):
+    return list(REGIONS)
+
+
 @route("GET", P + "/flavor")
 def list_flavors(fake, body, query):
     return [f for f in fake.flavors if not query.get("region") or f["region"] == query["region"]]
@@ -865,6 +870,9 @@ def _zone(fake, zoneName):
 @route("GET", Z + "/record")
 def list_records(fake, body, query, zoneName):
     zone = _zone(fake, zoneName)
+    if query.get("subDomain") == "":
+        # the domain API reference gives subDomain no empty value: the apex is listed without the filter
+        raise HttpError(400, "Invalid parameter subDomain: empty value")
     out = []
     for rec in zone.values():
         if "fieldType" in query and rec["fieldType"] != query["fieldType"]:

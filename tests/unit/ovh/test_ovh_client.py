@@ -1,6 +1,7 @@
 """Unit tests of plugins/module_utils/_ovh.py: signing, retries, error mapping, polling."""
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -9,19 +10,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / ".cache" / "collections"))
 
-import ovh.exceptions as ovh_exc  # noqa: E402
+import requests  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils import _ovh  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._base import ApiError, WaitTimeout  # noqa: E402
 
 
 class FakeResponse:
-    def __init__(self, status, payload=None, headers=None):
+    def __init__(self, status, payload=None, headers=None, text=None):
         self.status_code = status
         self._payload = payload if payload is not None else {"message": "boom %d" % status}
         self.headers = headers or {}
+        self.text = text if text is not None else json.dumps(self._payload)
 
     def json(self):
-        return self._payload
+        return json.loads(self.text)
 
 
 def make_api(**kwargs):
@@ -59,7 +61,8 @@ def test_signature_matches_an_independent_computation(monkeypatch):
 def test_query_string_is_part_of_the_signed_url(monkeypatch):
     api, _sleeps = make_api()
     seen = []
-    monkeypatch.setattr(api.client, "call", lambda method, path, data, auth: seen.append(path) or [])
+    monkeypatch.setattr(api.client, "raw_call",
+                        lambda method, path, data=None, need_auth=True: seen.append(path) or FakeResponse(200, []))
     api.get("/cloud/project/p1/instance", query={"region": "GRA11", "skip": None})
     assert seen == ["/cloud/project/p1/instance?region=GRA11"]
 
@@ -75,25 +78,29 @@ def test_missing_credentials_are_named():
 
 
 def scripted(monkeypatch, api, outcomes):
+    """Answer each request with the next outcome: an exception to raise, a
+    FakeResponse, or a JSON value sent with HTTP 200."""
     calls = []
 
-    def call(method, path, data, auth):
+    def raw_call(method, path, data=None, need_auth=True):
         calls.append((method, path))
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
-        return outcome
+        if isinstance(outcome, FakeResponse):
+            return outcome
+        return FakeResponse(200, outcome)
 
-    monkeypatch.setattr(api.client, "call", call)
+    monkeypatch.setattr(api.client, "raw_call", raw_call)
     return calls
 
 
 def test_retries_5xx_and_429_with_backoff(monkeypatch):
     api, sleeps = make_api()
     calls = scripted(monkeypatch, api, [
-        ovh_exc.APIError("busy", response=FakeResponse(503)),
-        ovh_exc.APIError("slow down", response=FakeResponse(429, headers={"Retry-After": "7"})),
-        ovh_exc.APIError("busy", response=FakeResponse(502)),
+        FakeResponse(503),
+        FakeResponse(429, headers={"Retry-After": "7"}),
+        FakeResponse(502),
         {"id": 1},
     ])
     assert api.get("/x") == {"id": 1}
@@ -103,18 +110,18 @@ def test_retries_5xx_and_429_with_backoff(monkeypatch):
 
 def test_gives_up_after_the_retry_budget(monkeypatch):
     api, sleeps = make_api(retries=2)
-    scripted(monkeypatch, api, [ovh_exc.APIError("busy", response=FakeResponse(503))] * 3)
+    scripted(monkeypatch, api, [FakeResponse(503)] * 3)
     with pytest.raises(ApiError) as info:
-        api.delete("/cloud/project/p/instance/i", absent_ok=False)
+        api.put("/cloud/project/p/instance/i", {"name": "web"})
     assert info.value.status == 503
-    assert info.value.call == "DELETE /cloud/project/p/instance/i"
+    assert info.value.call == "PUT /cloud/project/p/instance/i"
     assert "gave up after 3 attempts" in str(info.value)
     assert sleeps == [1.0, 2.0]
 
 
 def test_network_errors_are_retried(monkeypatch):
     api, sleeps = make_api()
-    scripted(monkeypatch, api, [ovh_exc.HTTPError("connection refused"), [1, 2]])
+    scripted(monkeypatch, api, [requests.exceptions.ConnectionError("Connection refused"), [1, 2]])
     assert api.get("/x") == [1, 2]
     assert sleeps == [1.0]
 
@@ -122,8 +129,7 @@ def test_network_errors_are_retried(monkeypatch):
 def test_404_means_absent_when_asked(monkeypatch):
     api, _sleeps = make_api()
     gone = {"message": "nope"}
-    scripted(monkeypatch, api, [ovh_exc.ResourceNotFoundError("nope", response=FakeResponse(404, gone)),
-                                ovh_exc.ResourceNotFoundError("nope", response=FakeResponse(404, gone))])
+    scripted(monkeypatch, api, [FakeResponse(404, gone), FakeResponse(404, gone)])
     assert api.get("/x", absent_ok=True) is None
     with pytest.raises(ApiError) as info:
         api.get("/x")
@@ -133,8 +139,7 @@ def test_404_means_absent_when_asked(monkeypatch):
 
 def test_client_errors_are_not_retried(monkeypatch):
     api, sleeps = make_api()
-    scripted(monkeypatch, api, [ovh_exc.BadParametersError("Invalid parameter", response=FakeResponse(
-        400, {"message": "Invalid parameter flavorId"}))])
+    scripted(monkeypatch, api, [FakeResponse(400, {"message": "Invalid parameter flavorId"})])
     with pytest.raises(ApiError) as info:
         api.post("/cloud/project/p/instance", {})
     assert info.value.status == 400
@@ -239,3 +244,70 @@ def test_missing_credentials_fail_the_module(monkeypatch):
     with pytest.raises(RuntimeError) as info:
         _ovh.OvhModule(ModuleStub({"endpoint": "ovh-eu", "application_key": "AK"}))
     assert "missing OVHcloud credentials: application_secret, consumer_key" in info.value.args[0]["msg"]
+
+
+GATEWAY_PAGE = ("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
+                + "<p>" + "upstream unavailable " * 30 + "</p></body></html>")
+
+
+def test_non_json_error_bodies_keep_the_status_and_an_excerpt_and_reads_are_retried(monkeypatch):
+    api, sleeps = make_api(retries=1)
+    scripted(monkeypatch, api, [FakeResponse(502, text=GATEWAY_PAGE), FakeResponse(502, text=GATEWAY_PAGE)])
+    with pytest.raises(ApiError) as info:
+        api.get("/cloud/project/p/instance")
+    assert info.value.status == 502
+    assert info.value.call == "GET /cloud/project/p/instance"
+    assert "502 Bad Gateway" in info.value.message
+    assert "gave up after 2 attempts" in info.value.message
+    assert len(info.value.message) < 300
+    assert sleeps == [1.0]
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_gateway_errors_are_retried_for_reads_and_puts(monkeypatch, status):
+    api, _sleeps = make_api()
+    calls = scripted(monkeypatch, api, [FakeResponse(status, text="<html>%d</html>" % status), {"id": 1},
+                                        FakeResponse(status, text="<html>%d</html>" % status), {"id": 2}])
+    assert api.get("/x") == {"id": 1}
+    assert api.put("/x", {"a": 1}) == {"id": 2}
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize("outcome", [
+    FakeResponse(500),
+    FakeResponse(503, text="<html>Service Unavailable</html>"),
+    requests.exceptions.ReadTimeout("Read timed out. (read timeout=2)"),
+    requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected"),
+], ids=["500", "503-html", "timeout", "reset"])
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_creates_and_deletes_with_an_unknown_outcome_are_never_sent_again(monkeypatch, method, outcome):
+    api, sleeps = make_api()
+    calls = scripted(monkeypatch, api, [outcome, {"id": "dup"}])
+    with pytest.raises(_ovh.UncertainWrite) as info:
+        api.call(method, "/cloud/project/p/sshkey", body={"name": "k"} if method == "POST" else None)
+    assert len(calls) == 1
+    assert sleeps == []
+    assert info.value.call == "%s /cloud/project/p/sshkey" % method
+    assert "not sent again" in str(info.value)
+
+
+@pytest.mark.parametrize("outcome", [
+    requests.exceptions.ConnectionError("HTTPConnectionPool: Failed to establish a new connection: "
+                                        "[Errno 111] Connection refused"),
+    requests.exceptions.ConnectTimeout("connect timeout"),
+    FakeResponse(429),
+], ids=["refused", "connect-timeout", "429"])
+def test_a_post_that_provably_never_reached_the_server_is_sent_again(monkeypatch, outcome):
+    api, _sleeps = make_api()
+    calls = scripted(monkeypatch, api, [outcome, {"id": "k1"}])
+    assert api.post("/cloud/project/p/sshkey", {"name": "k"}) == {"id": "k1"}
+    assert len(calls) == 2
+
+
+def test_a_success_that_is_not_json_is_reported_with_its_status(monkeypatch):
+    api, _sleeps = make_api()
+    scripted(monkeypatch, api, [FakeResponse(200, text="<html>maintenance</html>")])
+    with pytest.raises(ApiError) as info:
+        api.get("/x")
+    assert info.value.status == 200
+    assert "not JSON: <html>maintenance</html>" in str(info.value)

@@ -1,8 +1,11 @@
 """Validation of recorded exchanges against DigitalOcean's official OpenAPI description.
 
-The description lives outside the repository (set ``DIGITALOCEAN_OPENAPI_SPEC``
-to its path; the default is the shared reference copy). When it cannot be
-found, spec validation tests are skipped, never silently passed.
+The description lives outside the repository, in the reference directory
+beside the checkout (``<repository>/../shared/reference``); the
+``BAOBAB_REFERENCE_DIR`` environment variable names another directory and
+``DIGITALOCEAN_OPENAPI_SPEC`` the file itself. When it cannot be found the
+validating tests are skipped with the path they looked at, never silently
+passed; under ``CI=true`` a missing reference fails the run instead.
 """
 
 import functools
@@ -14,15 +17,33 @@ from pathlib import Path
 import pytest
 import yaml
 
-DEFAULT_SPEC = "/work/shared/reference/digitalocean-openapi-v2.yaml"
+ROOT = Path(__file__).resolve().parents[3]
+SPEC_NAME = "digitalocean-openapi-v2.yaml"
 HOST = "https://api.digitalocean.com"
+
+
+def reference_dir():
+    """The directory of the providers' reference files."""
+    return Path(os.environ.get("BAOBAB_REFERENCE_DIR") or ROOT.parent / "shared" / "reference")
+
+
+def spec_path():
+    return Path(os.environ.get("DIGITALOCEAN_OPENAPI_SPEC") or reference_dir() / SPEC_NAME)
+
+
+def missing_reference(what):
+    """Skip (fail under ``CI=true``) a test whose reference file is missing."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("%s (CI=true: the reference is required)" % what, pytrace=False)
+    pytest.skip(what)
 
 
 @functools.lru_cache(maxsize=1)
 def load_document():
-    path = Path(os.environ.get("DIGITALOCEAN_OPENAPI_SPEC", DEFAULT_SPEC))
+    path = spec_path()
     if not path.is_file():
-        pytest.skip("DigitalOcean OpenAPI description not found at %s" % path)
+        missing_reference("DigitalOcean OpenAPI description not found at %s (set BAOBAB_REFERENCE_DIR or "
+                          "DIGITALOCEAN_OPENAPI_SPEC)" % path)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open() as handle:
         return yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader

@@ -2,12 +2,16 @@
 unknown paths and body fields) matches the published OVHcloud API reference:
 paths, methods, body field names, required fields.
 
-The reference files live outside the repository (../shared/reference from the
-repository root); the test is skipped with the reason when they are absent."""
+The reference files live outside the repository (``../shared/reference`` from
+the repository root, or the directory ``BAOBAB_REFERENCE_DIR`` names); the
+tests are skipped with the reason when they are absent, and fail instead under
+``CI=true``."""
 
 import json
+import os
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from ovh_fake_api import ROUTES, FakeOvh
@@ -16,12 +20,21 @@ from ovh_harness import COLLECTIONS, ROOT
 sys.path.insert(0, str(COLLECTIONS))
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import OvhApi
 
-REFERENCE = ROOT.parent / "shared" / "reference"
+REFERENCE = Path(os.environ.get("BAOBAB_REFERENCE_DIR") or ROOT.parent / "shared" / "reference")
 CLOUD_V1 = REFERENCE / "ovh-cloud-v1-api-paths.txt"
 DOMAIN = REFERENCE / "ovh-domain-openapi.json"
 
-pytestmark = pytest.mark.skipif(not (CLOUD_V1.is_file() and DOMAIN.is_file()),
-                                reason="OVHcloud API reference not found in %s" % REFERENCE)
+
+@pytest.fixture(autouse=True)
+def reference_files():
+    """Skip without the reference files; under CI=true, fail instead."""
+    missing = [p.name for p in (CLOUD_V1, DOMAIN) if not p.is_file()]
+    if missing:
+        what = "OVHcloud API reference not found in %s (missing %s; set BAOBAB_REFERENCE_DIR)" % (
+            REFERENCE, ", ".join(missing))
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("%s (CI=true: the reference is required)" % what, pytrace=False)
+        pytest.skip(what)
 
 
 def top_level_fields(params):

@@ -30,7 +30,13 @@ options:
     default: 30
   max_retries:
     description:
-      - How many times a call that got HTTP 429, a 5xx status or no response at all is retried.
+      - How many times a call is retried after HTTP 429, a 5xx status or no response at all.
+      - HTTP 429 and a connection refused before the request was sent are retried for every call. A 5xx status or a
+        network failure (a timeout, a reset) is retried only for reads and idempotent writes (C(GET), C(PUT),
+        C(PATCH)).
+      - A create (C(POST)) or delete whose outcome is unknown is never sent again. The module looks the resource up
+        by its key (name, region, fingerprint...); a created resource is adopted (with a warning), a deleted one is
+        confirmed gone; otherwise the task fails naming the call and its HTTP status.
       - A 429 waits for C(Retry-After) (or until C(ratelimit-reset)); other retries back off exponentially.
     type: int
     default: 5
@@ -51,6 +57,7 @@ options:
     default: 5.0
 notes:
   - All HTTP, retry, pagination and polling logic is shared by the DigitalOcean modules of this collection.
+  - Options are checked (empty names, ranges, required combinations) before the first request is sent.
 """
 
     ATTRIBUTES = r"""

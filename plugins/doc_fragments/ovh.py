@@ -47,13 +47,22 @@ options:
     default: 60
   api_retries:
     description:
-      - How many times a request is retried, with exponential backoff, after HTTP 429, 5xx or a network error.
+      - How many times a request is retried, with exponential backoff.
+      - HTTP 429 and a connection refused before the request was sent are retried for every request. HTTP 500, 502,
+        503, 504 and network failures (timeouts, resets) are retried only for reads and idempotent writes (C(GET),
+        C(PUT)).
+      - A create (C(POST)) or delete whose outcome is unknown is never sent again. The module looks the resource up
+        by its key (name, region...); a created resource is adopted (with a warning), a deleted one is confirmed
+        gone; otherwise the task fails naming the call and its HTTP status.
+      - An error answer that is not JSON (an HTML page from a gateway) is reported with its HTTP status and a short
+        excerpt.
     type: int
     default: 5
 requirements:
   - ovh (Python library, on the host that runs the module)
 notes:
   - Every request is signed with the application secret and consumer key by the official C(ovh) client library.
+  - Options are checked (empty names, ranges, ports, CIDRs) before the first request is sent.
 """
 
     # The Public Cloud project the resource lives in.

@@ -31,6 +31,9 @@ attributes:
   diff_mode:
     support: full
     description: Shows name, region, flavor and image before and after.
+notes:
+  - Before a creation the module checks that O(region) is one of the project's regions, so an unknown region is
+    reported as such rather than as a missing flavor.
 options:
   name:
     description: Name of the instance, unique in its region.

@@ -33,7 +33,10 @@ options:
     type: str
     required: true
   sub_domain:
-    description: Name inside the zone; the empty string is the zone apex.
+    description:
+      - Name inside the zone; the empty string is the zone apex.
+      - Apex records are listed without a C(subDomain) filter (the API takes no empty value) and created without
+        C(subDomain).
     type: str
     default: ""
   type:
@@ -45,7 +48,7 @@ options:
     description: Value of the record. Required unless O(state=absent) with O(unique=true).
     type: str
   ttl:
-    description: TTL in seconds; V(0) uses the zone default.
+    description: TTL in seconds; V(0) uses the zone default. A negative value fails before any request.
     type: int
     default: 0
   unique:

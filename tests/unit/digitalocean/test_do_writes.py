@@ -22,12 +22,16 @@ from ansible_collections.baobab.webstack.plugins.modules import (
 )
 from cloud_harness import PATIENCE, LocalApi, run_module
 
+#: request_timeout of the tests where the server holds a write until the client gave up
+SLOW_WRITE_TIMEOUT = 2
 VPC = {"id": "5a4981aa-9653-4bd1-bef5-d6bff52042e4", "name": "web", "region": "fra1", "ip_range": "10.10.0.0/20",
        "description": "", "urn": "do:vpc:5a4981aa-9653-4bd1-bef5-d6bff52042e4", "default": False}
 
 
 def args(api, **extra):
-    base = {"api_token": "t0ken", "api_url": api.url + "/v2", "request_timeout": 2, "max_retries": 2,
+    # generous timeout and retries: a loaded machine may answer slowly, and a read that
+    # times out is retried; only the tests of a slow write shorten the timeout
+    base = {"api_token": "t0ken", "api_url": api.url + "/v2", "request_timeout": 30, "max_retries": 5,
             "wait": False, "poll_interval": 0.01}
     base.update(extra)
     return base
@@ -68,6 +72,8 @@ class VpcServer:
 
 
 def run_vpc(server, **extra):
+    if server.post_status is None:
+        extra.setdefault("request_timeout", SLOW_WRITE_TIMEOUT)
     with LocalApi(server) as api:
         try:
             result, failed, warnings = run_module(do_vpc.main, args(api, name="web", region="fra1", **extra))
@@ -130,7 +136,8 @@ def test_a_delete_that_timed_out_is_confirmed_by_a_lookup(removed):
 
     with LocalApi(handler) as api:
         try:
-            result, failed, _warnings = run_module(do_droplet.main, args(api, name="web-1", state="absent"))
+            result, failed, _warnings = run_module(do_droplet.main, args(api, name="web-1", state="absent",
+                                                                         request_timeout=SLOW_WRITE_TIMEOUT))
         finally:
             release.set()
     assert len(api.calls("DELETE")) == 1

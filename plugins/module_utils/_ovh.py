@@ -156,10 +156,11 @@ class OvhApi:
         except requests.exceptions.RequestException as error:
             not_sent = isinstance(error, requests.exceptions.ConnectTimeout) or never_sent(error)
             raise NoAnswer(str(error), not_sent) from None
-        except ovh_exceptions.HTTPError as error:
-            # raised by the client's own clock synchronisation (GET /auth/time)
-            text = " ".join(str(a) for a in error.args)
-            raise NoAnswer(text, never_sent(text)) from None
+        except ovh_exceptions.APIError as error:
+            # raised by the client's clock synchronisation (GET /auth/time),
+            # which runs before the request itself: that one was never sent
+            text = " ".join(str(a) for a in error.args) or type(error).__name__
+            raise NoAnswer("clock synchronisation failed: %s" % text, True) from None
         text = response.text or ""
         payload = None
         if text.strip():

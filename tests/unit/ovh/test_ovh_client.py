@@ -311,3 +311,12 @@ def test_a_success_that_is_not_json_is_reported_with_its_status(monkeypatch):
         api.get("/x")
     assert info.value.status == 200
     assert "not JSON: <html>maintenance</html>" in str(info.value)
+
+
+def test_a_failed_clock_synchronisation_means_the_request_was_not_sent(monkeypatch):
+    api, sleeps = make_api()
+    calls = scripted(monkeypatch, api, [_ovh.ovh_exceptions.InvalidResponse("Failed to decode API response"),
+                                        {"id": "k1"}])
+    assert api.post("/cloud/project/p/sshkey", {"name": "k"}) == {"id": "k1"}
+    assert len(calls) == 2
+    assert sleeps == [1.0]

@@ -322,7 +322,8 @@ def levers(playbook_path, baseline, logs, smoke, all_levers=False):
         entry = {
             "name": name,
             "description": description,
-            "env": env,
+            # recorded relative to the checkout: no machine's path in a report
+            "env": {k: v.replace(str(ROOT), "<checkout>") for k, v in env.items()},
             "args": list(args),
             "seconds": res["seconds"],
             "rc": res["rc"],

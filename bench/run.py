@@ -323,7 +323,7 @@ def levers(playbook_path, baseline, logs, smoke, all_levers=False):
             "name": name,
             "description": description,
             # recorded relative to the checkout: no machine's path in a report
-            "env": {k: v.replace(str(ROOT), "<checkout>") for k, v in env.items()},
+            "env": {k: v.replace(str(ROOT), "<checkout>") if isinstance(v, str) else v for k, v in env.items()},
             "args": list(args),
             "seconds": res["seconds"],
             "rc": res["rc"],

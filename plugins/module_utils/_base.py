@@ -122,8 +122,14 @@ def changed_keys(desired, current, keys=None):
     return sorted(out)
 
 
+def state_argument_spec():
+    """The ``state`` option of every present/absent module."""
+    return dict(state=dict(type="str", default="present", choices=["present", "absent"]))
+
+
 class ResourceModule:
-    """Base class: subclasses implement :meth:`run` and use the helpers."""
+    """Base class of the resource modules: the present/absent flow, check and
+    diff mode, writes of unknown outcome, and errors."""
 
     #: name of the key under which the resource is returned (``droplet``...)
     resource_name = "resource"
@@ -198,9 +204,96 @@ class ResourceModule:
             details["body"] = error.body
         self.module.fail_json(msg=error.describe(), call=error.call, **details)
 
-    # -- entry point ---------------------------------------------------------
-    def run(self):  # pragma: no cover - abstract
+    # -- the present/absent flow ----------------------------------------------
+    # A subclass that describes its resource with the hooks below gets the
+    # whole flow from :meth:`run`: look the resource up, compare, create,
+    # update or delete it (never in check mode), wait, and return it with a
+    # diff.  A subclass with a flow of its own overrides :meth:`run` instead.
+
+    def describe(self):
+        """How messages name the resource (``"database shop"``)."""
+        return self.resource_name
+
+    def validate(self):
+        """Check the input before the first request; fail naming the option."""
+
+    def lookup(self):
+        """The current resource, or ``None`` when it does not exist."""
         raise NotImplementedError
+
+    def desired(self):
+        """The wanted state, as a create request sends it."""
+        return {}
+
+    def view(self, resource):
+        """The part of a resource shown in the diff."""
+        return resource
+
+    def create(self, desired):
+        """Send the create; return the new resource."""
+        raise NotImplementedError
+
+    def planned(self, desired):
+        """What check mode returns for a resource it would create."""
+        return desired
+
+    def differences(self, current, desired):
+        """Names of what an update must change on ``current``."""
+        return []
+
+    def update(self, current, desired, changes):
+        """Send the update of ``changes``; return the updated resource."""
+        return current
+
+    def delete(self, current):
+        """Send the delete of ``current``."""
+        raise NotImplementedError
+
+    def lookup_deleted(self, current):
+        """The resource if it still exists after a delete of unknown outcome."""
+        return self.lookup()
+
+    def wait(self, resource):
+        """Wait until a created or updated resource is ready; return it."""
+        return resource
+
+    def run(self):
+        self.validate()
+        current = self.lookup()
+        if self.params.get("state") == "absent":
+            self.ensure_absent(current)
+        else:
+            self.ensure_present(current)
+
+    def ensure_present(self, current):
+        desired = self.desired()
+        if current is None:
+            self.set_diff({}, self.view(desired))
+            if self.will_write():
+                resource = self.wait(self.create_or_adopt(lambda: self.create(desired), self.lookup,
+                                                          self.describe()))
+            else:
+                resource = self.planned(desired)
+            self.set_resource(resource)
+            return
+        before = self.view(current)
+        changes = self.differences(current, desired)
+        after = dict(before)
+        after.update(dict((key, value) for key, value in self.view(desired).items() if key in changes))
+        self.set_diff(before, after)
+        resource = current
+        if changes and self.will_write():
+            resource = self.wait(self.update(current, desired, changes))
+        self.set_resource(resource)
+
+    def ensure_absent(self, current):
+        self.set_diff(self.view(current) if current else {}, {})
+        if current is not None and self.will_write():
+            self.delete_or_confirm(lambda: self.delete(current), lambda: self.lookup_deleted(current),
+                                   self.describe())
+        self.set_resource({})
+
+    # -- entry point ---------------------------------------------------------
 
     def execute(self):
         try:

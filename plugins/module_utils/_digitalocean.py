@@ -32,6 +32,7 @@ from ansible_collections.baobab.webstack.plugins.module_utils._base import (
     UncertainWrite,
     WaitTimeout,
     never_sent,
+    state_argument_spec,
 )
 
 DEFAULT_API_URL = "https://api.digitalocean.com/v2"
@@ -389,6 +390,51 @@ class DigitalOceanModule(ResourceModule):
             ids = ", ".join(to_native(i.get("id", i.get("uuid", i.get("name")))) for i in items)
             self.fail("%d %s match, refusing to guess which one to manage (ids: %s)" % (len(items), what, ids))
         return items[0] if items else None
+
+
+class DatabaseChild(DigitalOceanModule):
+    """A database or a user of a managed cluster, addressed by its name
+    below ``databases/{cluster_id}/{collection}``."""
+
+    #: the path segment below the cluster (``dbs``, ``users``)
+    collection = None
+    #: how messages name one (``database``, ``database user``)
+    noun = None
+
+    @classmethod
+    def argument_spec(cls):
+        spec = state_argument_spec()
+        spec.update(
+            cluster_id=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+        )
+        return spec
+
+    @classmethod
+    def main(cls):
+        cls(build_module(cls.argument_spec())).execute()
+
+    def path(self, *rest):
+        return "/".join(["databases/%s/%s" % (self.params["cluster_id"], self.collection), *rest])
+
+    def describe(self):
+        return "%s %s" % (self.noun, self.params["name"])
+
+    def lookup(self):
+        found = self.client.get_or_none(self.path(self.params["name"]))
+        return found.get(self.resource_name) if found else None
+
+    def desired(self):
+        return {"name": self.params["name"]}
+
+    def view(self, resource):
+        return {"name": resource.get("name")}
+
+    def create(self, desired):
+        return self.client.post(self.path(), desired)[self.resource_name]
+
+    def delete(self, current):
+        self.client.delete(self.path(self.params["name"]))
 
 
 def droplet_ips(droplet):

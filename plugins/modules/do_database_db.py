@@ -50,52 +50,18 @@ db:
 """
 
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
-    DigitalOceanModule,
-    build_module,
+    DatabaseChild,
 )
 
 
-class Db(DigitalOceanModule):
+class Db(DatabaseChild):
     resource_name = "db"
-
-    def path(self):
-        return "databases/%s/dbs" % self.params["cluster_id"]
-
-    def lookup(self):
-        found = self.client.get_or_none("%s/%s" % (self.path(), self.params["name"]))
-        return found.get("db") if found else None
-
-    def run(self):
-        p = self.params
-        path = self.path()
-        what = "database %s" % p["name"]
-        current = self.lookup()
-        if p["state"] == "absent":
-            self.set_resource({})
-            if current:
-                self.set_diff(current, {})
-                if self.will_write():
-                    self.delete_or_confirm(lambda: self.client.delete("%s/%s" % (path, p["name"])), self.lookup,
-                                           what)
-            return
-        if current:
-            self.set_resource(current)
-            return
-        self.set_diff({}, {"name": p["name"]})
-        result = {"name": p["name"]}
-        if self.will_write():
-            result = self.create_or_adopt(lambda: self.client.post(path, {"name": p["name"]})["db"], self.lookup,
-                                          what)
-        self.set_resource(result)
+    collection = "dbs"
+    noun = "database"
 
 
 def main():
-    module = build_module(dict(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        cluster_id=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-    ))
-    Db(module).execute()
+    Db.main()
 
 
 if __name__ == "__main__":

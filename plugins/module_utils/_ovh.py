@@ -31,7 +31,7 @@ __metaclass__ = type
 import time
 import traceback
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 from ansible_collections.baobab.webstack.plugins.module_utils._base import (
     ApiError,
@@ -39,6 +39,7 @@ from ansible_collections.baobab.webstack.plugins.module_utils._base import (
     UncertainWrite,
     WaitTimeout,
     never_sent,
+    state_argument_spec,
 )
 
 OVH_IMPORT_ERROR = None
@@ -310,6 +311,72 @@ class OvhModule(ResourceModule):
 
     def wait_options(self):
         return dict(timeout=self.params.get("wait_timeout", 900), interval=self.params.get("poll_interval", 5.0))
+
+
+class DatabaseChild(OvhModule):
+    """A database or a user of a managed PostgreSQL service, found by its
+    name below ``database/postgresql/{cluster_id}/{collection}``."""
+
+    #: the path segment below the service (``database``, ``user``)
+    collection = None
+    #: how messages name one (``database``, ``user``)
+    noun = None
+    #: the key that holds the name in the API's answers
+    name_field = "name"
+
+    @classmethod
+    def argument_spec(cls):
+        spec = cloud_argument_spec()
+        spec.update(
+            cluster_id=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+        )
+        spec.update(state_argument_spec())
+        return spec
+
+    @classmethod
+    def main(cls):
+        cls(AnsibleModule(argument_spec=cls.argument_spec(), supports_check_mode=True)).execute()
+
+    def path(self, *rest):
+        base = "%s/database/postgresql/%s/%s" % (self.project, quote_segment(self.params["cluster_id"]),
+                                                 self.collection)
+        return "/".join([base, *(quote_segment(r) for r in rest)])
+
+    def describe(self):
+        return "%s %s" % (self.noun, self.params["name"])
+
+    def validate(self):
+        for option in ("name", "cluster_id"):
+            if not self.params[option].strip():
+                self.fail("%s must not be empty" % option)
+
+    def lookup(self):
+        name = self.params["name"]
+        found = []
+        for child_id in self.api.get(self.path()) or []:
+            child = self.api.get(self.path(child_id), absent_ok=True)
+            if child and child.get(self.name_field) == name:
+                found.append(child)
+        return single(found, "%ss named %r" % (self.noun, name))
+
+    def desired(self):
+        return {"name": self.params["name"]}
+
+    def view(self, resource):
+        return {"name": resource.get(self.name_field, resource.get("name"))}
+
+    def planned(self, desired):
+        return {self.name_field: desired["name"]}
+
+    def create(self, desired):
+        return self.api.post(self.path(), desired)
+
+    def delete(self, current):
+        self.api.delete(self.path(current["id"]))
+
+    def lookup_deleted(self, current):
+        return self.api.get(self.path(current["id"]), absent_ok=True)
 
 
 # -- Public Cloud helpers shared by modules and the inventory plugin ----------

@@ -57,67 +57,19 @@ db:
   sample: {"id": "a1b2...", "name": "ksm", "default": false}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
-    OvhModule,
-    cloud_argument_spec,
-    quote_segment,
-    single,
+    DatabaseChild,
 )
 
 
-class DatabaseDb(OvhModule):
+class DatabaseDb(DatabaseChild):
     resource_name = "db"
-
-    def path(self, *rest):
-        base = "%s/database/postgresql/%s/database" % (self.project, quote_segment(self.params["cluster_id"]))
-        return "/".join([base] + [quote_segment(r) for r in rest])
-
-    def find(self):
-        name = self.params["name"]
-        found = []
-        for did in self.api.get(self.path()) or []:
-            db = self.api.get(self.path(did), absent_ok=True)
-            if db and db.get("name") == name:
-                found.append(db)
-        return single(found, "databases named %r" % name)
-
-    def run(self):
-        p = self.params
-        if not p["name"].strip():
-            self.fail("name must not be empty")
-        if not p["cluster_id"].strip():
-            self.fail("cluster_id must not be empty")
-        current = self.find()
-        what = "database %s" % p["name"]
-        before = {"name": current["name"]} if current else {}
-        if p["state"] == "absent":
-            self.set_diff(before, {})
-            if current and self.will_write():
-                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
-                                       lambda: self.api.get(self.path(current["id"]), absent_ok=True), what)
-            self.set_resource({})
-            return
-        self.set_diff(before, {"name": p["name"]})
-        if current:
-            self.set_resource(current)
-            return
-        if not self.will_write():
-            self.set_resource({"name": p["name"]})
-            return
-        self.set_resource(self.create_or_adopt(lambda: self.api.post(self.path(), {"name": p["name"]}), self.find,
-                                               what))
+    collection = "database"
+    noun = "database"
 
 
 def main():
-    spec = cloud_argument_spec()
-    spec.update(
-        cluster_id=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    DatabaseDb(module).execute()
+    DatabaseDb.main()
 
 
 if __name__ == "__main__":

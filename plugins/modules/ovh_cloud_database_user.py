@@ -61,67 +61,20 @@ user:
   sample: {"id": "9e7b...", "username": "ksm", "status": "READY", "password": "generated-once"}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
-    OvhModule,
-    cloud_argument_spec,
-    quote_segment,
-    single,
+    DatabaseChild,
 )
 
 
-class DatabaseUser(OvhModule):
+class DatabaseUser(DatabaseChild):
     resource_name = "user"
-
-    def path(self, *rest):
-        return "/".join(["%s/database/postgresql/%s/user" % (self.project, quote_segment(self.params["cluster_id"]))]
-                        + [quote_segment(r) for r in rest])
-
-    def find(self):
-        name = self.params["name"]
-        found = []
-        for uid in self.api.get(self.path()) or []:
-            user = self.api.get(self.path(uid), absent_ok=True)
-            if user and user.get("username") == name:
-                found.append(user)
-        return single(found, "users named %r" % name)
-
-    def run(self):
-        p = self.params
-        if not p["name"].strip():
-            self.fail("name must not be empty")
-        if not p["cluster_id"].strip():
-            self.fail("cluster_id must not be empty")
-        current = self.find()
-        what = "user %s" % p["name"]
-        before = {"name": current["username"]} if current else {}
-        if p["state"] == "absent":
-            self.set_diff(before, {})
-            if current and self.will_write():
-                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
-                                       lambda: self.api.get(self.path(current["id"]), absent_ok=True), what)
-            self.set_resource({})
-            return
-        self.set_diff(before, {"name": p["name"]})
-        if current:
-            self.set_resource(current)
-            return
-        if not self.will_write():
-            self.set_resource({"username": p["name"]})
-            return
-        self.set_resource(self.create_or_adopt(lambda: self.api.post(self.path(), {"name": p["name"]}), self.find,
-                                               what))
+    collection = "user"
+    noun = "user"
+    name_field = "username"
 
 
 def main():
-    spec = cloud_argument_spec()
-    spec.update(
-        cluster_id=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    DatabaseUser(module).execute()
+    DatabaseUser.main()
 
 
 if __name__ == "__main__":

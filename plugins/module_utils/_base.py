@@ -158,6 +158,21 @@ class ResourceModule:
     def set_resource(self, resource):
         self.result[self.resource_name] = resource
 
+    # -- the same helpers for every provider ---------------------------------
+    def wait_settings(self):
+        """``timeout`` and ``interval`` of every wait, from the options."""
+        return dict(timeout=self.params.get("wait_timeout", 900), interval=self.params.get("poll_interval", 5.0))
+
+    def wait_until(self, what, fetch, ready, failed=None):
+        """Call ``fetch()`` until ``ready(value)``; ``failed(value)`` stops
+        early.  ``what`` names the call in messages.  Returns the last value."""
+        raise NotImplementedError
+
+    def one_match(self, items, what):
+        """The only item of ``items``, ``None`` when there is none; several
+        are an error, the module never guesses which one to manage."""
+        raise NotImplementedError
+
     # -- writes that may have reached the server ----------------------------
     def create_or_adopt(self, send, lookup, what):
         """``send()`` a create; when its outcome is unknown, adopt what

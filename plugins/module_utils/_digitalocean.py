@@ -304,7 +304,7 @@ class DigitalOceanClient:
         return items
 
     # -- polling -------------------------------------------------------------
-    def wait_for(self, fetch, ready, what, timeout, interval, failed=None):
+    def poll(self, what, fetch, ready, failed=None, timeout=600, interval=5.0):
         """Call ``fetch()`` until ``ready(value)``; return the last value.
 
         ``failed(value)`` may return an error text to stop early.
@@ -335,13 +335,13 @@ class DigitalOceanClient:
                 return "action %s (%s) errored" % (action_id, action.get("type"))
             return None
 
-        return self.wait_for(
+        return self.poll(
+            self.call_name("GET", self.url(path)),
             fetch,
             lambda a: a.get("status") == "completed",
-            self.call_name("GET", self.url(path)),
-            timeout,
-            interval,
             failed,
+            timeout=timeout,
+            interval=interval,
         )
 
 
@@ -373,19 +373,13 @@ class DigitalOceanModule(ResourceModule):
         except ApiError as error:
             module.fail_json(msg=error.describe())
 
-    def wait_settings(self):
-        return self.params["wait_timeout"], self.params["poll_interval"]
-
     def wait_action(self, action_id):
-        timeout, interval = self.wait_settings()
-        return self.client.wait_action(action_id, timeout, interval)
+        return self.client.wait_action(action_id, **self.wait_settings())
 
-    def wait_for(self, fetch, ready, what, failed=None):
-        timeout, interval = self.wait_settings()
-        return self.client.wait_for(fetch, ready, what, timeout, interval, failed)
+    def wait_until(self, what, fetch, ready, failed=None):
+        return self.client.poll(what, fetch, ready, failed, **self.wait_settings())
 
-    def find_one(self, items, what):
-        """The single match of ``items``, ``None`` when empty, fail when several."""
+    def one_match(self, items, what):
         if len(items) > 1:
             ids = ", ".join(to_native(i.get("id", i.get("uuid", i.get("name")))) for i in items)
             self.fail("%d %s match, refusing to guess which one to manage (ids: %s)" % (len(items), what, ids))

@@ -63,7 +63,7 @@ IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT")
 EXCERPT = 200
 
 
-def ovh_argument_spec():
+def common_argument_spec():
     """Options shared by every OVHcloud module (see the ``ovh`` doc fragment)."""
     return dict(
         endpoint=dict(type="str", choices=ENDPOINT_CHOICES, default="ovh-eu",
@@ -78,7 +78,7 @@ def ovh_argument_spec():
 
 
 def cloud_argument_spec():
-    spec = ovh_argument_spec()
+    spec = common_argument_spec()
     spec["service_name"] = dict(type="str", required=True, fallback=(env_fallback, ["OVH_CLOUD_PROJECT_SERVICE"]))
     return spec
 
@@ -301,7 +301,7 @@ class OvhModule(ResourceModule):
         if not HAS_OVH:
             module.fail_json(msg=missing_required_lib("ovh"), exception=OVH_IMPORT_ERROR)
         try:
-            self.api = OvhApi.from_params(module.params)
+            self.client = OvhApi.from_params(module.params)
         except ValueError as error:
             module.fail_json(msg=str(error))
 
@@ -309,8 +309,11 @@ class OvhModule(ResourceModule):
     def project(self):
         return "/cloud/project/%s" % quote_segment(self.params["service_name"])
 
-    def wait_options(self):
-        return dict(timeout=self.params.get("wait_timeout", 900), interval=self.params.get("poll_interval", 5.0))
+    def wait_until(self, what, fetch, ready, failed=None):
+        return self.client.poll(what, fetch, ready, failed, **self.wait_settings())
+
+    def one_match(self, items, what):
+        return single(items, what)
 
 
 class DatabaseChild(OvhModule):
@@ -354,11 +357,11 @@ class DatabaseChild(OvhModule):
     def lookup(self):
         name = self.params["name"]
         found = []
-        for child_id in self.api.get(self.path()) or []:
-            child = self.api.get(self.path(child_id), absent_ok=True)
+        for child_id in self.client.get(self.path()) or []:
+            child = self.client.get(self.path(child_id), absent_ok=True)
             if child and child.get(self.name_field) == name:
                 found.append(child)
-        return single(found, "%ss named %r" % (self.noun, name))
+        return self.one_match(found, "%ss named %r" % (self.noun, name))
 
     def desired(self):
         return {"name": self.params["name"]}
@@ -370,13 +373,13 @@ class DatabaseChild(OvhModule):
         return {self.name_field: desired["name"]}
 
     def create(self, desired):
-        return self.api.post(self.path(), desired)
+        return self.client.post(self.path(), desired)
 
     def delete(self, current):
-        self.api.delete(self.path(current["id"]))
+        self.client.delete(self.path(current["id"]))
 
     def lookup_deleted(self, current):
-        return self.api.get(self.path(current["id"]), absent_ok=True)
+        return self.client.get(self.path(current["id"]), absent_ok=True)
 
 
 # -- Public Cloud helpers shared by modules and the inventory plugin ----------

@@ -111,10 +111,10 @@ class Cluster(DigitalOceanModule):
         if cluster.get("status") == "online" or not self.params["wait"]:
             return cluster
         path = "databases/%s" % cluster["id"]
-        return self.wait_for(
+        return self.wait_until(
+            "GET /v2/%s (database cluster %s becoming online)" % (path, cluster["name"]),
             lambda: self.client.get(path)["database"],
             lambda c: c.get("status") == "online",
-            "GET /v2/%s (database cluster %s becoming online)" % (path, cluster["name"]),
         )
 
     @staticmethod
@@ -125,7 +125,7 @@ class Cluster(DigitalOceanModule):
     def lookup(self):
         name = self.params["name"]
         clusters = self.client.get("databases").get("databases") or []
-        return self.find_one([c for c in clusters if c.get("name") == name], "database clusters named %s" % name)
+        return self.one_match([c for c in clusters if c.get("name") == name], "database clusters named %s" % name)
 
     def check_input(self):
         p = self.params

@@ -160,7 +160,7 @@ class Record(DigitalOceanModule):
         candidates = same
         if not p["unique"] or (p["state"] == "absent" and data is not None):
             candidates = [r for r in same if canonical_data(p["type"], r.get("data")) == data]
-        return self.find_one(candidates, "%s records named %s%s" % (
+        return self.one_match(candidates, "%s records named %s%s" % (
             p["type"], fqdn, "" if p["unique"] else " with data %s" % data))
 
     def run(self):

@@ -134,16 +134,16 @@ class Droplet(DigitalOceanModule):
                  if d.get("name") == p["name"]
                  and (not p["region"] or (d.get("region") or {}).get("slug") == p["region"])]
         where = " in %s" % p["region"] if p["region"] else ""
-        return self.find_one(found, "droplets named %s%s" % (p["name"], where))
+        return self.one_match(found, "droplets named %s%s" % (p["name"], where))
 
     def wait_active(self, droplet):
         if droplet.get("status") == "active" or not self.params["wait"]:
             return droplet
         path = "droplets/%s" % droplet["id"]
-        return self.wait_for(
+        return self.wait_until(
+            "GET /v2/%s (droplet %s becoming active)" % (path, droplet["name"]),
             lambda: self.client.get(path)["droplet"],
             lambda d: d.get("status") == "active",
-            "GET /v2/%s (droplet %s becoming active)" % (path, droplet["name"]),
         )
 
     def check_input(self):

@@ -169,7 +169,7 @@ class Firewall(DigitalOceanModule):
     def lookup(self):
         name = self.params["name"]
         firewalls = self.client.paginate("firewalls", "firewalls")
-        return self.find_one([f for f in firewalls if f.get("name") == name], "firewalls named %s" % name)
+        return self.one_match([f for f in firewalls if f.get("name") == name], "firewalls named %s" % name)
 
     def run(self):
         p = self.params

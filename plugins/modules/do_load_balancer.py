@@ -240,17 +240,17 @@ class LoadBalancer(DigitalOceanModule):
         if lb.get("status") == "active" or not self.params["wait"]:
             return lb
         path = "load_balancers/%s" % lb["id"]
-        return self.wait_for(
+        return self.wait_until(
+            "GET /v2/%s (load balancer %s becoming active)" % (path, lb["name"]),
             lambda: self.client.get(path)["load_balancer"],
             lambda x: x.get("status") == "active",
-            "GET /v2/%s (load balancer %s becoming active)" % (path, lb["name"]),
             failed=lambda x: "load balancer %s errored" % lb["name"] if x.get("status") == "errored" else None,
         )
 
     def lookup(self):
         name = self.params["name"]
         lbs = self.client.paginate("load_balancers", "load_balancers")
-        return self.find_one([x for x in lbs if x.get("name") == name], "load balancers named %s" % name)
+        return self.one_match([x for x in lbs if x.get("name") == name], "load balancers named %s" % name)
 
     def check_input(self):
         """Checks that need no API call, done before the first request."""

@@ -105,7 +105,7 @@ class SshKey(DigitalOceanModule):
 
         def lookup():
             keys = self.client.paginate("account/keys", "ssh_keys")
-            return self.find_one([k for k in keys if k.get("fingerprint") == fingerprint], "SSH keys")
+            return self.one_match([k for k in keys if k.get("fingerprint") == fingerprint], "SSH keys")
 
         current = lookup()
         if p["state"] == "absent":

@@ -71,7 +71,7 @@ class Vpc(DigitalOceanModule):
     def lookup(self):
         name = self.params["name"]
         vpcs = self.client.paginate("vpcs", "vpcs")
-        return self.find_one([v for v in vpcs if v.get("name") == name], "VPCs named %s" % name)
+        return self.one_match([v for v in vpcs if v.get("name") == name], "VPCs named %s" % name)
 
     def run(self):
         p = self.params

@@ -114,7 +114,6 @@ from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # n
     OvhModule,
     cloud_argument_spec,
     quote_segment,
-    single,
     wait_argument_spec,
 )
 
@@ -127,11 +126,11 @@ class Database(OvhModule):
 
     def find(self):
         found = []
-        for cid in self.api.get(self.path()) or []:
-            svc = self.api.get(self.path(cid), absent_ok=True)
+        for cid in self.client.get(self.path()) or []:
+            svc = self.client.get(self.path(cid), absent_ok=True)
             if svc and svc.get("description") == self.params["name"]:
                 found.append(svc)
-        return single(found, "PostgreSQL services named %r" % self.params["name"])
+        return self.one_match(found, "PostgreSQL services named %r" % self.params["name"])
 
     @staticmethod
     def view(svc):
@@ -142,9 +141,9 @@ class Database(OvhModule):
                 "ip_restrictions": sorted(r.get("ip") for r in svc.get("ipRestrictions") or [])}
 
     def wait_ready(self, cid):
-        return self.api.poll("GET %s" % self.path(cid), lambda: self.api.get(self.path(cid)),
-                             lambda s: s.get("status") == "READY",
-                             lambda s: s.get("status") in ("ERROR", "ERROR_INCONSISTENT_SPEC"), **self.wait_options())
+        return self.wait_until("GET %s" % self.path(cid), lambda: self.client.get(self.path(cid)),
+                               lambda s: s.get("status") == "READY",
+                               lambda s: s.get("status") in ("ERROR", "ERROR_INCONSISTENT_SPEC"))
 
     def check_input(self):
         p = self.params
@@ -157,7 +156,7 @@ class Database(OvhModule):
                 self.fail("%s must not be empty" % key)
 
     def still_there(self, cid):
-        svc = self.api.get(self.path(cid), absent_ok=True)
+        svc = self.client.get(self.path(cid), absent_ok=True)
         return svc if svc and svc.get("status") != "DELETING" else None
 
     def run(self):
@@ -167,12 +166,12 @@ class Database(OvhModule):
         if p["state"] == "absent":
             self.set_diff(self.view(current), {})
             if current and self.will_write():
-                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
+                self.delete_or_confirm(lambda: self.client.delete(self.path(current["id"])),
                                        lambda: self.still_there(current["id"]), "PostgreSQL service %s" % p["name"])
                 if p["wait"]:
-                    self.api.poll("GET %s" % self.path(current["id"]),
-                                  lambda: self.api.get(self.path(current["id"]), absent_ok=True),
-                                  lambda s: s is None, **self.wait_options())
+                    self.wait_until("GET %s" % self.path(current["id"]),
+                                    lambda: self.client.get(self.path(current["id"]), absent_ok=True),
+                                    lambda s: s is None)
             self.set_resource({})
             return
         if current is None:
@@ -199,7 +198,7 @@ class Database(OvhModule):
         if not self.will_write():
             self.set_resource(dict(body, status="CREATING"))
             return
-        created = self.create_or_adopt(lambda: self.api.post(self.path(), body), self.find,
+        created = self.create_or_adopt(lambda: self.client.post(self.path(), body), self.find,
                                        "PostgreSQL service %s" % p["name"])
         result = self.wait_ready(created["id"]) if p["wait"] else created
         self.set_resource(result)
@@ -228,14 +227,14 @@ class Database(OvhModule):
             self.set_resource(dict(current, **changes))
             return
         if changes:
-            self.api.put(self.path(current["id"]), changes)
+            self.client.put(self.path(current["id"]), changes)
             if p["wait"]:
                 self.wait_ready(current["id"])
         for ip in add:
-            self.api.post(self.path(current["id"], "ipRestriction"), {"ip": ip, "description": wanted[ip]})
+            self.client.post(self.path(current["id"], "ipRestriction"), {"ip": ip, "description": wanted[ip]})
         for ip in remove:
-            self.api.delete(self.path(current["id"], "ipRestriction", ip))
-        result = self.wait_ready(current["id"]) if p["wait"] else self.api.get(self.path(current["id"]))
+            self.client.delete(self.path(current["id"], "ipRestriction", ip))
+        result = self.wait_ready(current["id"]) if p["wait"] else self.client.get(self.path(current["id"]))
         self.set_resource(result)
 
 

@@ -120,7 +120,6 @@ from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # n
     instance_addresses,
     quote_segment,
     resolve_network,
-    single,
     wait_argument_spec,
 )
 
@@ -129,12 +128,12 @@ class Instance(OvhModule):
     resource_name = "instance"
 
     def resolve(self, kind, value):
-        items = self.api.get("%s/%s" % (self.project, kind), query={"region": self.params["region"]}) or []
+        items = self.client.get("%s/%s" % (self.project, kind), query={"region": self.params["region"]}) or []
         by_id = [i for i in items if i.get("id") == value]
         if by_id:
             return by_id[0]
-        found = single([i for i in items if i.get("name") == value and i.get("region", self.params["region"])
-                        == self.params["region"]], "%ss named %r in %s" % (kind, value, self.params["region"]))
+        found = self.one_match([i for i in items if i.get("name") == value and i.get("region", self.params["region"])
+                                == self.params["region"]], "%ss named %r in %s" % (kind, value, self.params["region"]))
         if found is None:
             self.fail("%s %r not found in region %s" % (kind, value, self.params["region"]))
         return found
@@ -154,14 +153,14 @@ class Instance(OvhModule):
         return base if inst_id is None else "%s/%s" % (base, quote_segment(inst_id))
 
     def detail(self, inst_id):
-        inst = self.api.get(self.path(inst_id))
+        inst = self.client.get(self.path(inst_id))
         inst["addresses"] = instance_addresses(inst)
         return inst
 
     def wait_active(self, inst_id):
-        return self.api.poll(
-            "GET %s" % self.path(inst_id), lambda: self.api.get(self.path(inst_id)),
-            lambda i: i.get("status") == "ACTIVE", lambda i: i.get("status") == "ERROR", **self.wait_options())
+        return self.wait_until(
+            "GET %s" % self.path(inst_id), lambda: self.client.get(self.path(inst_id)),
+            lambda i: i.get("status") == "ACTIVE", lambda i: i.get("status") == "ERROR")
 
     def check_input(self):
         p = self.params
@@ -175,12 +174,12 @@ class Instance(OvhModule):
             self.fail("networks must not hold an empty name")
 
     def still_there(self, inst_id):
-        inst = self.api.get(self.path(inst_id), absent_ok=True)
+        inst = self.client.get(self.path(inst_id), absent_ok=True)
         return inst if inst and inst.get("status") not in ("DELETING", "DELETED") else None
 
     def check_region(self):
         """Fail naming the option when the region is not one of the project's."""
-        regions = self.api.get("%s/region" % self.project) or []
+        regions = self.client.get("%s/region" % self.project) or []
         if self.params["region"] not in regions:
             self.fail("region %r is not a region of project %s (known: %s)"
                       % (self.params["region"], self.params["service_name"], ", ".join(sorted(regions)) or "none"))
@@ -188,16 +187,16 @@ class Instance(OvhModule):
     def run(self):
         p = self.params
         self.check_input()
-        current = find_instance(self.api, p["service_name"], p["name"], p["region"])
+        current = find_instance(self.client, p["service_name"], p["name"], p["region"])
         if p["state"] == "absent":
             self.set_diff(self.view(current), {})
             if current and self.will_write():
-                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
+                self.delete_or_confirm(lambda: self.client.delete(self.path(current["id"])),
                                        lambda: self.still_there(current["id"]), "instance %s" % p["name"])
                 if p["wait"]:
-                    self.api.poll("GET %s" % self.path(current["id"]),
-                                  lambda: self.api.get(self.path(current["id"]), absent_ok=True),
-                                  lambda i: i is None or i.get("status") == "DELETED", **self.wait_options())
+                    self.wait_until("GET %s" % self.path(current["id"]),
+                                    lambda: self.client.get(self.path(current["id"]), absent_ok=True),
+                                    lambda i: i is None or i.get("status") == "DELETED")
             self.set_resource({})
             return
         if current is None:
@@ -216,9 +215,9 @@ class Instance(OvhModule):
         body = {"name": p["name"], "region": p["region"], "flavorId": flavor["id"], "imageId": image["id"],
                 "monthlyBilling": p["monthly_billing"]}
         if p["ssh_key"]:
-            keys = self.api.get("%s/sshkey" % self.project) or []
-            key = single([k for k in keys if k.get("name") == p["ssh_key"] or k.get("id") == p["ssh_key"]],
-                         "SSH keys named %r" % p["ssh_key"])
+            keys = self.client.get("%s/sshkey" % self.project) or []
+            key = self.one_match([k for k in keys if k.get("name") == p["ssh_key"] or k.get("id") == p["ssh_key"]],
+                                 "SSH keys named %r" % p["ssh_key"])
             if key is None and not self.check_mode:
                 self.fail("SSH key %r not found in the project" % p["ssh_key"])
             # in check mode the key may be one an earlier task would have created
@@ -227,7 +226,7 @@ class Instance(OvhModule):
             body["networks"] = []
             for name in p["networks"]:
                 try:
-                    body["networks"].append({"networkId": resolve_network(self.api, p["service_name"], name,
+                    body["networks"].append({"networkId": resolve_network(self.client, p["service_name"], name,
                                                                           p["region"])})
                 except ApiError:
                     # same for a network an earlier task would have created
@@ -241,8 +240,8 @@ class Instance(OvhModule):
             self.set_resource(dict(wanted, status="BUILD", addresses={}))
             return
         created = self.create_or_adopt(
-            lambda: self.api.post(self.path(), body),
-            lambda: find_instance(self.api, p["service_name"], p["name"], p["region"]),
+            lambda: self.client.post(self.path(), body),
+            lambda: find_instance(self.client, p["service_name"], p["name"], p["region"]),
             "instance %s in %s" % (p["name"], p["region"]))
         if self.params["wait"]:
             self.wait_active(created["id"])
@@ -267,7 +266,7 @@ class Instance(OvhModule):
         if not self.will_write():
             self.set_resource(dict(current, flavor=resize))
             return
-        self.api.post("%s/resize" % self.path(current["id"]), {"flavorId": resize["id"]})
+        self.client.post("%s/resize" % self.path(current["id"]), {"flavorId": resize["id"]})
         if p["wait"]:
             self.wait_active(current["id"])
         self.set_resource(self.detail(current["id"]))

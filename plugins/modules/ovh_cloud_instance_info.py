@@ -70,7 +70,7 @@ class InstanceInfo(OvhModule):
 
     def run(self):
         query = {"region": self.params["region"]} if self.params["region"] else None
-        items = self.api.get("%s/instance" % self.project, query=query) or []
+        items = self.client.get("%s/instance" % self.project, query=query) or []
         out = []
         for item in items:
             if self.params["name"] and item.get("name") != self.params["name"]:

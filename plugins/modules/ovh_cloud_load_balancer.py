@@ -167,7 +167,6 @@ from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # n
     OvhModule,
     cloud_argument_spec,
     quote_segment,
-    single,
     wait_argument_spec,
 )
 
@@ -188,23 +187,23 @@ class LoadBalancer(OvhModule):
         return "/".join([base] + [quote_segment(r) for r in rest])
 
     def find(self):
-        items = self.api.get(self.path("loadbalancer")) or []
-        return single([i for i in items if i.get("name") == self.params["name"]],
-                      "load balancers named %r in %s" % (self.params["name"], self.params["region"]))
+        items = self.client.get(self.path("loadbalancer")) or []
+        return self.one_match([i for i in items if i.get("name") == self.params["name"]],
+                              "load balancers named %r in %s" % (self.params["name"], self.params["region"]))
 
     def wait_active(self, lb_id):
-        return self.api.poll("GET %s" % self.path("loadbalancer", lb_id),
-                             lambda: self.api.get(self.path("loadbalancer", lb_id)),
-                             lambda lb: lb.get("provisioningStatus") == "active",
-                             lambda lb: lb.get("provisioningStatus") == "error", **self.wait_options())
+        return self.wait_until("GET %s" % self.path("loadbalancer", lb_id),
+                               lambda: self.client.get(self.path("loadbalancer", lb_id)),
+                               lambda lb: lb.get("provisioningStatus") == "active",
+                               lambda lb: lb.get("provisioningStatus") == "error")
 
     def children(self, lb_id):
-        listeners = self.api.get(self.path("listener"), query={"loadbalancerId": lb_id}) or []
-        pools = self.api.get(self.path("pool"), query={"loadbalancerId": lb_id}) or []
+        listeners = self.client.get(self.path("listener"), query={"loadbalancerId": lb_id}) or []
+        pools = self.client.get(self.path("pool"), query={"loadbalancerId": lb_id}) or []
         members, monitors = {}, {}
         for pool in pools:
-            members[pool["id"]] = self.api.get(self.path("pool", pool["id"], "member")) or []
-            monitors[pool["id"]] = self.api.get(self.path("healthMonitor"), query={"poolId": pool["id"]}) or []
+            members[pool["id"]] = self.client.get(self.path("pool", pool["id"], "member")) or []
+            monitors[pool["id"]] = self.client.get(self.path("healthMonitor"), query={"poolId": pool["id"]}) or []
         return listeners, pools, members, monitors
 
     @staticmethod
@@ -219,7 +218,7 @@ class LoadBalancer(OvhModule):
         }
 
     def still_there(self, lb_id):
-        lb = self.api.get(self.path("loadbalancer", lb_id), absent_ok=True)
+        lb = self.client.get(self.path("loadbalancer", lb_id), absent_ok=True)
         return lb if lb and lb.get("provisioningStatus") != "deleting" else None
 
     def check_input(self):
@@ -253,12 +252,12 @@ class LoadBalancer(OvhModule):
         if p["state"] == "absent":
             self.set_diff(before, {})
             if lb and self.will_write():
-                self.delete_or_confirm(lambda: self.api.delete(self.path("loadbalancer", lb["id"])),
+                self.delete_or_confirm(lambda: self.client.delete(self.path("loadbalancer", lb["id"])),
                                        lambda: self.still_there(lb["id"]), "load balancer %s" % p["name"])
                 if p["wait"]:
-                    self.api.poll("GET %s" % self.path("loadbalancer", lb["id"]),
-                                  lambda: self.api.get(self.path("loadbalancer", lb["id"]), absent_ok=True),
-                                  lambda x: x is None, **self.wait_options())
+                    self.wait_until("GET %s" % self.path("loadbalancer", lb["id"]),
+                                    lambda: self.client.get(self.path("loadbalancer", lb["id"]), absent_ok=True),
+                                    lambda x: x is None)
             self.set_resource({})
             return
 
@@ -288,9 +287,9 @@ class LoadBalancer(OvhModule):
         p = self.params
         if not p["network_id"] or not p["subnet_id"]:
             self.fail("network_id and subnet_id are required to create load balancer %s" % p["name"])
-        flavors = self.api.get(self.path("flavor")) or []
-        flavor = single([f for f in flavors if f.get("name") == p["flavor"] or f.get("id") == p["flavor"]],
-                        "load balancer flavors named %r" % p["flavor"])
+        flavors = self.client.get(self.path("flavor")) or []
+        flavor = self.one_match([f for f in flavors if f.get("name") == p["flavor"] or f.get("id") == p["flavor"]],
+                                "load balancer flavors named %r" % p["flavor"])
         if flavor is None:
             self.fail("load balancer flavor %r not found in region %s" % (p["flavor"], p["region"]))
         private = {"network": {"id": p["network_id"], "subnetId": p["subnet_id"]}}
@@ -302,18 +301,18 @@ class LoadBalancer(OvhModule):
             found = self.find()
             return {"adopted": found} if found else None
 
-        operation = self.create_or_adopt(lambda: self.api.post(self.path("loadbalancer"), body), adopt,
+        operation = self.create_or_adopt(lambda: self.client.post(self.path("loadbalancer"), body), adopt,
                                          "load balancer %s in %s" % (p["name"], p["region"]))
         if "adopted" in operation:
             lb_id = operation["adopted"]["id"]
         else:
-            operation = self.api.wait_operation(p["service_name"], operation["id"], **self.wait_options())
+            operation = self.client.wait_operation(p["service_name"], operation["id"])
             lb_id = operation.get("resourceId")
         if not lb_id:
             # resourceId is optional in the reference: wait until the new balancer is listed
-            found = self.api.poll("GET %s (load balancer %s created by operation %s)"
-                                  % (self.path("loadbalancer"), p["name"], operation.get("id")),
-                                  self.find, lambda x: x is not None, **self.wait_options())
+            found = self.wait_until("GET %s (load balancer %s created by operation %s)"
+                                    % (self.path("loadbalancer"), p["name"], operation.get("id")),
+                                    self.find, lambda x: x is not None)
             lb_id = found["id"]
         self.wait_active(lb_id)
         return {"id": lb_id}
@@ -340,7 +339,7 @@ class LoadBalancer(OvhModule):
                 steps.append(lambda lb_id, li=have[0], want=want: self.add_pool(lb_id, li, want))
                 continue
             if pool.get("algorithm") != want["algorithm"]:
-                steps.append(lambda lb_id, pool=pool, want=want: self.api.put(
+                steps.append(lambda lb_id, pool=pool, want=want: self.client.put(
                     self.path("pool", pool["id"]), {"algorithm": want["algorithm"]}))
             steps.extend(self._member_steps(pool, members.get(pool["id"], []), want))
             steps.extend(self._monitor_steps(pool, monitors.get(pool["id"], []), want))
@@ -350,9 +349,9 @@ class LoadBalancer(OvhModule):
         def step(lb_id):
             for pool in pools:
                 if pool.get("listenerId") == listener["id"]:
-                    self.api.delete(self.path("pool", pool["id"]))
+                    self.client.delete(self.path("pool", pool["id"]))
                     self.wait_active(lb_id)
-            self.api.delete(self.path("listener", listener["id"]))
+            self.client.delete(self.path("listener", listener["id"]))
         return step
 
     def _member_steps(self, pool, have, want):
@@ -362,7 +361,7 @@ class LoadBalancer(OvhModule):
         steps = []
         stale = [m for m in have if m.get("address") not in wanted or m.get("protocolPort") != port]
         for member in stale:
-            steps.append(lambda lb_id, m=member: self.api.delete(self.path("pool", pool["id"], "member", m["id"])))
+            steps.append(lambda lb_id, m=member: self.client.delete(self.path("pool", pool["id"], "member", m["id"])))
         missing = [wanted[a] for a in sorted(wanted) if a not in present]
         if missing:
             steps.append(lambda lb_id: self.add_members(pool["id"], missing, port))
@@ -373,7 +372,7 @@ class LoadBalancer(OvhModule):
         steps = []
         if hm is None:
             for mon in have:
-                steps.append(lambda lb_id, mon=mon: self.api.delete(self.path("healthMonitor", mon["id"])))
+                steps.append(lambda lb_id, mon=mon: self.client.delete(self.path("healthMonitor", mon["id"])))
             return steps
         if have:
             mon = have[0]
@@ -383,19 +382,19 @@ class LoadBalancer(OvhModule):
                          or (mon.get("httpConfiguration") or {}).get("urlPath") == hm["url_path"]))
             if same:
                 return steps
-            steps.append(lambda lb_id, mon=mon: self.api.delete(self.path("healthMonitor", mon["id"])))
+            steps.append(lambda lb_id, mon=mon: self.client.delete(self.path("healthMonitor", mon["id"])))
         steps.append(lambda lb_id: self.add_monitor(pool["id"], hm))
         return steps
 
     def add_listener(self, lb_id, want):
-        listener = self.api.post(self.path("listener"), {
+        listener = self.client.post(self.path("listener"), {
             "loadbalancerId": lb_id, "name": "%s-%s" % (self.params["name"], want["port"]),
             "port": want["port"], "protocol": want["protocol"]})
         self.wait_active(lb_id)
         self.add_pool(lb_id, listener, want)
 
     def add_pool(self, lb_id, listener, want):
-        pool = self.api.post(self.path("pool"), {
+        pool = self.client.post(self.path("pool"), {
             "algorithm": want["algorithm"], "listenerId": listener["id"], "loadbalancerId": lb_id,
             "name": "%s-%s" % (self.params["name"], want["port"]), "protocol": pool_protocol(want)})
         self.wait_active(lb_id)
@@ -406,7 +405,7 @@ class LoadBalancer(OvhModule):
             self.add_monitor(pool["id"], want["health_monitor"])
 
     def add_members(self, pool_id, members, port):
-        self.api.post(self.path("pool", pool_id, "member"), {"members": [
+        self.client.post(self.path("pool", pool_id, "member"), {"members": [
             {"address": m["address"], "name": m.get("name") or m["address"], "protocolPort": port}
             for m in members]})
 
@@ -415,11 +414,11 @@ class LoadBalancer(OvhModule):
                 "name": "%s-%s" % (self.params["name"], pool_id[:8]), "poolId": pool_id, "timeout": hm["timeout"]}
         if hm["type"] in ("http", "https"):
             body["httpConfiguration"] = {"httpMethod": "GET", "urlPath": hm["url_path"], "expectedCodes": "200"}
-        self.api.post(self.path("healthMonitor"), body)
+        self.client.post(self.path("healthMonitor"), body)
 
     def apply_missing(self, lb_id):
         """After creation: add every listener (and its pool, members, monitor)."""
-        listeners = self.api.get(self.path("listener"), query={"loadbalancerId": lb_id}) or []
+        listeners = self.client.get(self.path("listener"), query={"loadbalancerId": lb_id}) or []
         ports = set(li.get("port") for li in listeners)
         for want in self.params["listeners"]:
             if want["port"] not in ports:
@@ -427,7 +426,7 @@ class LoadBalancer(OvhModule):
                 self.wait_active(lb_id)
 
     def describe(self, lb_id):
-        lb = self.api.get(self.path("loadbalancer", lb_id))
+        lb = self.client.get(self.path("loadbalancer", lb_id))
         listeners, pools, members, _monitors = self.children(lb_id)
         return dict(lb, listeners=listeners, pools=pools, members=members)
 

@@ -151,19 +151,19 @@ class PrivateNetwork(OvhModule):
         }
 
     def subnets(self, net_id):
-        return self.api.get(self.path(net_id, "subnet")) or []
+        return self.client.get(self.path(net_id, "subnet")) or []
 
     def describe(self, net_id):
-        net = self.api.get(self.path(net_id))
+        net = self.client.get(self.path(net_id))
         net["openstack_ids"] = dict((r.get("region"), r.get("openstackId")) for r in net.get("regions") or [])
         net["subnets"] = self.subnets(net_id)
         return net
 
     def wait_active(self, net_id):
-        self.api.poll("GET %s" % self.path(net_id), lambda: self.api.get(self.path(net_id)),
-                      lambda n: n.get("status") == "ACTIVE"
-                      and all(r.get("status") == "ACTIVE" for r in n.get("regions") or []),
-                      lambda n: n.get("status") == "ERROR", **self.wait_options())
+        self.wait_until("GET %s" % self.path(net_id), lambda: self.client.get(self.path(net_id)),
+                        lambda n: n.get("status") == "ACTIVE"
+                        and all(r.get("status") == "ACTIVE" for r in n.get("regions") or []),
+                        lambda n: n.get("status") == "ERROR")
 
     def check_input(self):
         p = self.params
@@ -191,7 +191,7 @@ class PrivateNetwork(OvhModule):
                           % (index, subnet["start"], index, subnet["end"]))
 
     def find(self):
-        return find_private_network(self.api, self.params["service_name"], self.params["name"])
+        return find_private_network(self.client, self.params["service_name"], self.params["name"])
 
     def run(self):
         p = self.params
@@ -204,18 +204,18 @@ class PrivateNetwork(OvhModule):
             if current and self.will_write():
                 for subnet in subnets:
                     self.delete_or_confirm(
-                        lambda subnet=subnet: self.api.delete(self.path(current["id"], "subnet",
-                                                                        quote_segment(subnet["id"]))),
+                        lambda subnet=subnet: self.client.delete(self.path(current["id"], "subnet",
+                                                                           quote_segment(subnet["id"]))),
                         lambda subnet=subnet: next((x for x in self.subnets(current["id"])
                                                     if x.get("id") == subnet["id"]), None),
                         "subnet %s" % subnet["id"])
-                self.delete_or_confirm(lambda: self.api.delete(self.path(current["id"])),
-                                       lambda: self.api.get(self.path(current["id"]), absent_ok=True),
+                self.delete_or_confirm(lambda: self.client.delete(self.path(current["id"])),
+                                       lambda: self.client.get(self.path(current["id"]), absent_ok=True),
                                        "private network %s" % p["name"])
                 if p["wait"]:
-                    self.api.poll("GET %s" % self.path(current["id"]),
-                                  lambda: self.api.get(self.path(current["id"]), absent_ok=True),
-                                  lambda n: n is None, **self.wait_options())
+                    self.wait_until("GET %s" % self.path(current["id"]),
+                                    lambda: self.client.get(self.path(current["id"]), absent_ok=True),
+                                    lambda n: n is None)
             self.set_resource({})
             return
 
@@ -245,7 +245,7 @@ class PrivateNetwork(OvhModule):
             body = {"name": p["name"], "regions": p["regions"]}
             if p["vlan_id"] is not None:
                 body["vlanId"] = p["vlan_id"]
-            current = self.create_or_adopt(lambda: self.api.post(self.path(), body), self.find,
+            current = self.create_or_adopt(lambda: self.client.post(self.path(), body), self.find,
                                            "private network %s" % p["name"])
             # subnets can only be added to an active network
             self.wait_active(current["id"])
@@ -254,7 +254,7 @@ class PrivateNetwork(OvhModule):
             body = {"network": s["cidr"], "region": s["region"], "start": s["start"], "end": s["end"],
                     "dhcp": s["dhcp"], "noGateway": s["no_gateway"]}
             self.create_or_adopt(
-                lambda body=body: self.api.post(self.path(net_id, "subnet"), body),
+                lambda body=body: self.client.post(self.path(net_id, "subnet"), body),
                 lambda s=s: next((x for x in self.subnets(net_id) if (s["cidr"], s["region"]) in subnet_key(x)),
                                  None),
                 "subnet %s in %s" % (s["cidr"], s["region"]))

@@ -67,7 +67,6 @@ from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # n
     OvhModule,
     cloud_argument_spec,
     quote_segment,
-    single,
     wait_argument_spec,
 )
 
@@ -82,24 +81,24 @@ class S3Credentials(OvhModule):
 
     def find(self):
         name = self.params["name"]
-        users = self.api.get(self.path()) or []
-        return single([u for u in users if u.get("description") == name], "users described %r" % name)
+        users = self.client.get(self.path()) or []
+        return self.one_match([u for u in users if u.get("description") == name], "users described %r" % name)
 
     def run(self):
         p = self.params
         if not p["name"].strip():
             self.fail("name must not be empty")
         user = self.find()
-        creds = (self.api.get(self.path(user["id"], "s3Credentials")) or []) if user else []
+        creds = (self.client.get(self.path(user["id"], "s3Credentials")) or []) if user else []
         before = {"name": p["name"], "access": sorted(c["access"] for c in creds)} if user else {}
         if p["state"] == "absent":
             self.set_diff(before, {})
             if user and self.will_write():
                 for cred in creds:
                     # deleting credentials again finds them gone (404, absent): safe to repeat
-                    self.api.delete(self.path(user["id"], "s3Credentials", cred["access"]), idempotent=True)
-                self.delete_or_confirm(lambda: self.api.delete(self.path(user["id"])),
-                                       lambda: self.api.get(self.path(user["id"]), absent_ok=True),
+                    self.client.delete(self.path(user["id"], "s3Credentials", cred["access"]), idempotent=True)
+                self.delete_or_confirm(lambda: self.client.delete(self.path(user["id"])),
+                                       lambda: self.client.get(self.path(user["id"]), absent_ok=True),
                                        "user %s" % p["name"])
             self.set_resource({})
             return
@@ -109,8 +108,8 @@ class S3Credentials(OvhModule):
             out = self.describe(user, cred)
             if not self.check_mode:
                 # a POST that only reads the secret: safe to repeat
-                shown = self.api.post(self.path(user["id"], "s3Credentials", cred["access"], "secret"),
-                                      idempotent=True)
+                shown = self.client.post(self.path(user["id"], "s3Credentials", cred["access"], "secret"),
+                                         idempotent=True)
                 out["secret"] = shown["secret"]
             self.set_resource(out)
             return
@@ -119,14 +118,13 @@ class S3Credentials(OvhModule):
             self.set_resource(self.describe(user or {}, {}))
             return
         if user is None:
-            user = self.create_or_adopt(lambda: self.api.post(self.path(), {"description": p["name"], "role": ROLE}),
+            user = self.create_or_adopt(lambda: self.client.post(self.path(), {"description": p["name"], "role": ROLE}),
                                         self.find, "user %s" % p["name"])
-            user = self.api.poll("GET %s" % self.path(user["id"]), lambda: self.api.get(self.path(user["id"])),
-                                 lambda u: u.get("status") == "ok", lambda u: u.get("status") == "error",
-                                 **self.wait_options())
-        cred = self.api.post(self.path(user["id"], "s3Credentials"))
+            user = self.wait_until("GET %s" % self.path(user["id"]), lambda: self.client.get(self.path(user["id"])),
+                                   lambda u: u.get("status") == "ok", lambda u: u.get("status") == "error")
+        cred = self.client.post(self.path(user["id"], "s3Credentials"))
         for old in creds:
-            self.api.delete(self.path(user["id"], "s3Credentials", old["access"]), idempotent=True)
+            self.client.delete(self.path(user["id"], "s3Credentials", old["access"]), idempotent=True)
         out = self.describe(user, cred)
         out["secret"] = cred.get("secret")
         self.set_resource(out)

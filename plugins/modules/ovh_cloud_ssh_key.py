@@ -77,7 +77,6 @@ from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # n
     OvhModule,
     cloud_argument_spec,
     quote_segment,
-    single,
 )
 
 
@@ -85,9 +84,9 @@ class SshKey(OvhModule):
     resource_name = "ssh_key"
 
     def find(self):
-        keys = self.api.get("%s/sshkey" % self.project) or []
-        return single([k for k in keys if k.get("name") == self.params["name"]],
-                      "SSH keys named %r" % self.params["name"])
+        keys = self.client.get("%s/sshkey" % self.project) or []
+        return self.one_match([k for k in keys if k.get("name") == self.params["name"]],
+                              "SSH keys named %r" % self.params["name"])
 
     @staticmethod
     def view(key):
@@ -115,8 +114,8 @@ class SshKey(OvhModule):
             self.set_diff(self.view(current), {})
             if current and self.will_write():
                 key_path = "%s/%s" % (path, quote_segment(current["id"]))
-                self.delete_or_confirm(lambda: self.api.delete(key_path),
-                                       lambda: self.api.get(key_path, absent_ok=True), "SSH key %s" % current["id"])
+                self.delete_or_confirm(lambda: self.client.delete(key_path),
+                                       lambda: self.client.get(key_path, absent_ok=True), "SSH key %s" % current["id"])
             self.set_resource({})
             return
         wanted = {"name": self.params["name"], "public_key": self.params["public_key"].strip()}
@@ -133,15 +132,16 @@ class SshKey(OvhModule):
         old_id = current["id"] if current else None
 
         def lookup_new():
-            keys = self.api.get(path) or []
-            return single([k for k in keys if k.get("id") != old_id and self.view(k) == wanted],
-                          "SSH keys named %r with this public key" % wanted["name"])
+            keys = self.client.get(path) or []
+            return self.one_match([k for k in keys if k.get("id") != old_id and self.view(k) == wanted],
+                                  "SSH keys named %r with this public key" % wanted["name"])
 
         # the new key first: when its creation fails, the old key is still there
-        created = self.create_or_adopt(lambda: self.api.post(path, body), lookup_new, "SSH key %s" % wanted["name"])
+        created = self.create_or_adopt(lambda: self.client.post(path, body), lookup_new, "SSH key %s" % wanted["name"])
         if old_id is not None:
             old_path = "%s/%s" % (path, quote_segment(old_id))
-            self.delete_or_confirm(lambda: self.api.delete(old_path), lambda: self.api.get(old_path, absent_ok=True),
+            self.delete_or_confirm(lambda: self.client.delete(old_path),
+                                   lambda: self.client.get(old_path, absent_ok=True),
                                    "replaced SSH key %s" % old_id)
         self.set_resource(created)
 

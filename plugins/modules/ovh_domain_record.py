@@ -98,7 +98,7 @@ record:
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
     OvhModule,
-    ovh_argument_spec,
+    common_argument_spec,
     quote_segment,
 )
 
@@ -126,10 +126,10 @@ class Record(OvhModule):
         # the apex has no sub-domain: the reference rejects an empty subDomain
         # filter, so apex lookups list the type and keep the apex records below
         query = {"fieldType": p["type"], "subDomain": p["sub_domain"] or None}
-        ids = self.api.get(self.path("record"), query=query) or []
+        ids = self.client.get(self.path("record"), query=query) or []
         records = []
         for rid in ids:
-            rec = self.api.get(self.path("record", rid), absent_ok=True)
+            rec = self.client.get(self.path("record", rid), absent_ok=True)
             # the API filters with LIKE/ILIKE: keep exact matches only
             if rec and (rec.get("subDomain") or "") == p["sub_domain"] and rec.get("fieldType") == p["type"]:
                 records.append(rec)
@@ -203,27 +203,27 @@ class Record(OvhModule):
                 body = {"fieldType": p["type"], "target": target, "ttl": p["ttl"]}
                 if p["sub_domain"]:
                     body["subDomain"] = p["sub_domain"]
-                result = self.create_or_adopt(lambda body=body: self.api.post(self.path("record"), body),
+                result = self.create_or_adopt(lambda body=body: self.client.post(self.path("record"), body),
                                               lookup_created, what)
             elif method == "PUT":
                 update = {"target": target, "ttl": p["ttl"]}
                 if p["sub_domain"]:
                     update["subDomain"] = p["sub_domain"]
-                self.api.put(self.path("record", rec["id"]), update)
-                result = self.api.get(self.path("record", rec["id"]))
+                self.client.put(self.path("record", rec["id"]), update)
+                result = self.client.get(self.path("record", rec["id"]))
             else:
                 record_path = self.path("record", rec["id"])
-                self.delete_or_confirm(lambda record_path=record_path: self.api.delete(record_path),
-                                       lambda record_path=record_path: self.api.get(record_path, absent_ok=True),
+                self.delete_or_confirm(lambda record_path=record_path: self.client.delete(record_path),
+                                       lambda record_path=record_path: self.client.get(record_path, absent_ok=True),
                                        "record %s" % rec["id"])
         if p["refresh"]:
             # applying the zone again changes nothing: safe to repeat
-            self.api.post(self.path("refresh"), idempotent=True)
+            self.client.post(self.path("refresh"), idempotent=True)
         self.set_resource(result)
 
 
 def main():
-    spec = ovh_argument_spec()
+    spec = common_argument_spec()
     spec.update(
         zone=dict(type="str", required=True),
         sub_domain=dict(type="str", default=""),

@@ -225,7 +225,7 @@ class ResourceModule:
     # update or delete it (never in check mode), wait, and return it with a
     # diff.  A subclass with a flow of its own overrides :meth:`run` instead.
 
-    def describe(self):
+    def label(self):
         """How messages name the resource (``"database shop"``)."""
         return self.resource_name
 
@@ -252,9 +252,22 @@ class ResourceModule:
         """What check mode returns for a resource it would create."""
         return desired
 
+    #: the keys of :meth:`desired` an update may change; each is compared only
+    #: when it is set (an option left out never changes anything)
+    updatable = ()
+
+    def check_create(self, desired):
+        """Fail, before any write, when ``desired`` cannot be created."""
+
     def differences(self, current, desired):
         """Names of what an update must change on ``current``."""
-        return []
+        return changed_keys(desired, current, self.updatable)
+
+    def planned_update(self, current, desired, changes):
+        """What check mode returns for a resource it would update."""
+        planned = dict(current)
+        planned.update((key, desired[key]) for key in changes)
+        return planned
 
     def update(self, current, desired, changes):
         """Send the update of ``changes``; return the updated resource."""
@@ -283,10 +296,11 @@ class ResourceModule:
     def ensure_present(self, current):
         desired = self.desired()
         if current is None:
+            self.check_create(desired)
             self.set_diff({}, self.view(desired))
             if self.will_write():
                 resource = self.wait(self.create_or_adopt(lambda: self.create(desired), self.lookup,
-                                                          self.describe()))
+                                                          self.label()))
             else:
                 resource = self.planned(desired)
             self.set_resource(resource)
@@ -297,15 +311,18 @@ class ResourceModule:
         after.update(dict((key, value) for key, value in self.view(desired).items() if key in changes))
         self.set_diff(before, after)
         resource = current
-        if changes and self.will_write():
-            resource = self.wait(self.update(current, desired, changes))
+        if changes:
+            if self.will_write():
+                resource = self.wait(self.update(current, desired, changes))
+            else:
+                resource = self.planned_update(current, desired, changes)
         self.set_resource(resource)
 
     def ensure_absent(self, current):
         self.set_diff(self.view(current) if current else {}, {})
         if current is not None and self.will_write():
             self.delete_or_confirm(lambda: self.delete(current), lambda: self.lookup_deleted(current),
-                                   self.describe())
+                                   self.label())
         self.set_resource({})
 
     # -- entry point ---------------------------------------------------------

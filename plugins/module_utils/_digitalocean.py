@@ -373,6 +373,11 @@ class DigitalOceanModule(ResourceModule):
         except ApiError as error:
             module.fail_json(msg=error.describe())
 
+    @classmethod
+    def run_module(cls, argument_spec, **kwargs):
+        """Build the AnsibleModule with the common options and run."""
+        cls(build_module(argument_spec, **kwargs)).execute()
+
     def wait_action(self, action_id):
         return self.client.wait_action(action_id, **self.wait_settings())
 
@@ -406,12 +411,12 @@ class DatabaseChild(DigitalOceanModule):
 
     @classmethod
     def main(cls):
-        cls(build_module(cls.argument_spec())).execute()
+        cls.run_module(cls.argument_spec())
 
     def path(self, *rest):
         return "/".join(["databases/%s/%s" % (self.params["cluster_id"], self.collection), *rest])
 
-    def describe(self):
+    def label(self):
         return "%s %s" % (self.noun, self.params["name"])
 
     def lookup(self):

@@ -346,7 +346,7 @@ class DatabaseChild(OvhModule):
                                                  self.collection)
         return "/".join([base, *(quote_segment(r) for r in rest)])
 
-    def describe(self):
+    def label(self):
         return "%s %s" % (self.noun, self.params["name"])
 
     def validate(self):

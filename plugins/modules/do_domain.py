@@ -49,54 +49,51 @@ domain:
   sample: {"name": "shop.example.com", "ttl": 1800}
 """
 
+from ansible_collections.baobab.webstack.plugins.module_utils._base import state_argument_spec  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
-    build_module,
 )
 
 
 class Domain(DigitalOceanModule):
     resource_name = "domain"
 
+    def domain(self):
+        return self.params["name"].lower().rstrip(".")
+
+    def label(self):
+        return "domain %s" % self.domain()
+
+    def validate(self):
+        if not self.domain():
+            self.fail("name must not be empty")
+
     def lookup(self):
-        found = self.client.get_or_none("domains/%s" % self.params["name"].lower().rstrip("."))
+        found = self.client.get_or_none("domains/%s" % self.domain())
         return found["domain"] if found else None
 
-    def run(self):
-        p = self.params
-        name = p["name"].lower().rstrip(".")
-        if not name:
-            self.fail("name must not be empty")
-        current = self.lookup()
-        if p["state"] == "absent":
-            self.set_resource({})
-            if current:
-                self.set_diff({"name": name}, {})
-                if self.will_write():
-                    self.delete_or_confirm(lambda: self.client.delete("domains/%s" % name), self.lookup,
-                                           "domain %s" % name)
-            return
-        if current:
-            self.set_resource(current)
-            return
-        body = {"name": name}
-        if p["ip_address"]:
-            body["ip_address"] = p["ip_address"]
-        self.set_diff({}, body)
-        result = body
-        if self.will_write():
-            result = self.create_or_adopt(lambda: self.client.post("domains", body)["domain"], self.lookup,
-                                          "domain %s" % name)
-        self.set_resource(result)
+    def desired(self):
+        body = {"name": self.domain()}
+        if self.params["ip_address"]:
+            body["ip_address"] = self.params["ip_address"]
+        return body
+
+    def view(self, resource):
+        return dict((key, resource[key]) for key in ("name", "ip_address") if key in resource)
+
+    def create(self, desired):
+        return self.client.post("domains", desired)["domain"]
+
+    def delete(self, current):
+        self.client.delete("domains/%s" % self.domain())
 
 
 def main():
-    module = build_module(dict(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+    Domain.run_module(dict(
+        state_argument_spec(),
         name=dict(type="str", required=True),
         ip_address=dict(type="str"),
     ))
-    Domain(module).execute()
 
 
 if __name__ == "__main__":

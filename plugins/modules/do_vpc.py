@@ -59,68 +59,62 @@ vpc:
            "ip_range": "10.20.0.0/20", "description": "shop production", "default": false}
 """
 
+from ansible_collections.baobab.webstack.plugins.module_utils._base import state_argument_spec  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
-    build_module,
 )
 
 
 class Vpc(DigitalOceanModule):
     resource_name = "vpc"
+    updatable = ("description",)
+
+    def label(self):
+        return "VPC %s" % self.params["name"]
 
     def lookup(self):
         name = self.params["name"]
         vpcs = self.client.paginate("vpcs", "vpcs")
         return self.one_match([v for v in vpcs if v.get("name") == name], "VPCs named %s" % name)
 
-    def run(self):
+    def desired(self):
         p = self.params
-        current = self.lookup()
-        if p["state"] == "absent":
-            self.set_resource({})
-            if current:
-                self.set_diff(current, {})
-                if self.will_write():
-                    self.delete_or_confirm(lambda: self.client.delete("vpcs/%s" % current["id"]), self.lookup,
-                                           "VPC %s" % p["name"])
-            return
-        if current is None:
-            if not p["region"]:
-                self.fail("region is required to create a VPC")
-            wanted = {"name": p["name"], "region": p["region"]}
-            if p["ip_range"]:
-                wanted["ip_range"] = p["ip_range"]
-            if p["description"] is not None:
-                wanted["description"] = p["description"]
-            self.set_diff({}, wanted)
-            created = wanted
-            if self.will_write():
-                created = self.create_or_adopt(lambda: self.client.post("vpcs", wanted)["vpc"], self.lookup,
-                                               "VPC %s" % p["name"])
-            self.set_resource(created)
-            return
+        wanted = {"name": p["name"], "region": p["region"]}
+        if p["ip_range"]:
+            wanted["ip_range"] = p["ip_range"]
+        if p["description"] is not None:
+            wanted["description"] = p["description"]
+        return wanted
+
+    def check_create(self, desired):
+        if not desired["region"]:
+            self.fail("region is required to create a VPC")
+
+    def differences(self, current, desired):
         for key in ("region", "ip_range"):
-            if p[key] and p[key] != current.get(key):
+            if desired.get(key) and desired[key] != current.get(key):
                 self.fail("the %s of VPC %s is %s and cannot be changed to %s"
-                          % (key, p["name"], current.get(key), p[key]))
-        after = dict(current)
-        if p["description"] is not None and p["description"] != current.get("description"):
-            after["description"] = p["description"]
-            if self.will_write():
-                after = self.client.patch("vpcs/%s" % current["id"], {"description": p["description"]})["vpc"]
-        self.set_diff(current, after)
-        self.set_resource(after)
+                          % (key, desired["name"], current.get(key), desired[key]))
+        return super(Vpc, self).differences(current, desired)
+
+    def create(self, desired):
+        return self.client.post("vpcs", desired)["vpc"]
+
+    def update(self, current, desired, changes):
+        return self.client.patch("vpcs/%s" % current["id"], {"description": desired["description"]})["vpc"]
+
+    def delete(self, current):
+        self.client.delete("vpcs/%s" % current["id"])
 
 
 def main():
-    module = build_module(dict(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+    Vpc.run_module(dict(
+        state_argument_spec(),
         name=dict(type="str", required=True),
         region=dict(type="str"),
         ip_range=dict(type="str"),
         description=dict(type="str"),
     ))
-    Vpc(module).execute()
 
 
 if __name__ == "__main__":

@@ -66,9 +66,9 @@ import base64  # noqa: E402
 import binascii  # noqa: E402
 import hashlib  # noqa: E402
 
+from ansible_collections.baobab.webstack.plugins.module_utils._base import state_argument_spec  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
-    build_module,
 )
 
 
@@ -87,15 +87,19 @@ def fingerprint_of(public_key):
 
 class SshKey(DigitalOceanModule):
     resource_name = "ssh_key"
+    updatable = ("name",)
 
-    def run(self):
+    def label(self):
+        return "SSH key %s" % self.fingerprint
+
+    def validate(self):
         p = self.params
-        fingerprint = p["fingerprint"]
+        self.fingerprint = p["fingerprint"]
         if p["public_key"]:
-            fingerprint = fingerprint_of(p["public_key"])
-            if fingerprint is None:
+            self.fingerprint = fingerprint_of(p["public_key"])
+            if self.fingerprint is None:
                 self.fail("public_key is not an OpenSSH public key (expected 'type base64 [comment]')")
-        if not fingerprint:
+        if not self.fingerprint:
             self.fail("one of public_key or fingerprint is required")
         if p["state"] == "present":
             if not p["public_key"]:
@@ -103,50 +107,40 @@ class SshKey(DigitalOceanModule):
             if p["name"] is not None and not p["name"].strip():
                 self.fail("name must not be empty")
 
-        def lookup():
-            keys = self.client.paginate("account/keys", "ssh_keys")
-            return self.one_match([k for k in keys if k.get("fingerprint") == fingerprint], "SSH keys")
+    def lookup(self):
+        keys = self.client.paginate("account/keys", "ssh_keys")
+        return self.one_match([k for k in keys if k.get("fingerprint") == self.fingerprint], "SSH keys")
 
-        current = lookup()
-        if p["state"] == "absent":
-            self.set_resource({})
-            if current:
-                self.set_diff(current, {})
-                if self.will_write():
-                    self.delete_or_confirm(lambda: self.client.delete("account/keys/%s" % current["id"]), lookup,
-                                           "SSH key %s" % fingerprint)
-            return
-        if current is None:
-            if not p["name"]:
-                self.fail("name is required to create an SSH key")
-            wanted = {"name": p["name"], "public_key": p["public_key"].strip()}
-            self.set_diff({}, wanted)
-            created = dict(wanted, fingerprint=fingerprint)
-            if self.will_write():
-                created = self.create_or_adopt(lambda: self.client.post("account/keys", wanted)["ssh_key"], lookup,
-                                               "SSH key %s" % fingerprint)
-            self.set_resource(created)
-            return
-        after = dict(current)
-        if p["name"] and p["name"] != current.get("name"):
-            after["name"] = p["name"]
-            if self.will_write():
-                after = self.client.put("account/keys/%s" % current["id"], {"name": p["name"]})["ssh_key"]
-        self.set_diff(current, after)
-        self.set_resource(after)
+    def desired(self):
+        return {"name": self.params["name"], "public_key": self.params["public_key"].strip()}
+
+    def check_create(self, desired):
+        if not desired["name"]:
+            self.fail("name is required to create an SSH key")
+
+    def planned(self, desired):
+        return dict(desired, fingerprint=self.fingerprint)
+
+    def create(self, desired):
+        return self.client.post("account/keys", desired)["ssh_key"]
+
+    def update(self, current, desired, changes):
+        return self.client.put("account/keys/%s" % current["id"], {"name": desired["name"]})["ssh_key"]
+
+    def delete(self, current):
+        self.client.delete("account/keys/%s" % current["id"])
 
 
 def main():
-    module = build_module(
+    SshKey.run_module(
         dict(
-            state=dict(type="str", default="present", choices=["present", "absent"]),
+            state_argument_spec(),
             name=dict(type="str"),
             public_key=dict(type="str"),
             fingerprint=dict(type="str"),
         ),
         mutually_exclusive=[("public_key", "fingerprint")],
     )
-    SshKey(module).execute()
 
 
 if __name__ == "__main__":

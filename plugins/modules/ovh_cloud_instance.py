@@ -138,14 +138,14 @@ class Instance(OvhModule):
             self.fail("%s %r not found in region %s" % (kind, value, self.params["region"]))
         return found
 
-    def view(self, inst, flavor_name=None, image_name=None):
-        if not inst:
+    def view(self, resource, flavor_name=None, image_name=None):
+        if not resource:
             return {}
         return {
-            "name": inst.get("name"),
-            "region": inst.get("region"),
-            "flavor": flavor_name or (inst.get("flavor") or {}).get("name") or inst.get("flavorId"),
-            "image": image_name or (inst.get("image") or {}).get("name") or inst.get("imageId"),
+            "name": resource.get("name"),
+            "region": resource.get("region"),
+            "flavor": flavor_name or (resource.get("flavor") or {}).get("name") or resource.get("flavorId"),
+            "image": image_name or (resource.get("image") or {}).get("name") or resource.get("imageId"),
         }
 
     def path(self, inst_id=None):

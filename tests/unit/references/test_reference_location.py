@@ -14,8 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 SPEC_PY = ROOT / "tests" / "integration" / "digitalocean" / "spec.py"
 OVH_REFERENCE_TEST = ROOT / "tests" / "integration" / "ovh" / "test_ovh_reference.py"
-# an absolute path into this machine's workspace or a workstation's home, inside a string
-MACHINE_PATH = re.compile(r"""["'](/work/|/Users/\w)""")
+# an absolute path inside a string that points into the directory holding
+# this checkout (wherever it is) or into a workstation's home
+MACHINE_PATH = re.compile(r"""["'](%s/|/home/\w|/Users/\w)""" % re.escape(str(ROOT.parent)))
 
 
 def load_spec_module():
@@ -23,6 +24,12 @@ def load_spec_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_the_machine_path_pattern_catches_this_checkout():
+    assert MACHINE_PATH.search(f'"{ROOT}/tests"')
+    assert MACHINE_PATH.search(f"'{ROOT.parent}/shared/reference'")
+    assert not MACHINE_PATH.search('"../shared/reference"')
 
 
 def test_no_absolute_machine_path_in_tests_or_plugins():

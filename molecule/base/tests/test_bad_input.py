@@ -6,17 +6,20 @@ An AllowUsers list that would lock the operator out is refused before any
 change (molecule/base/bad_ssh_users.yml), and written only with its opt-in."""
 
 import json
-import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import testinfra
 from conftest import KEY, ssh
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+
+from webstack_testlib import playbook
+
 SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
 SUDOERS = "/etc/sudoers.d/baobab-webstack"
 SSHD_DROPIN = "/etc/ssh/sshd_config.d/00-baobab-webstack.conf"
 
@@ -28,17 +31,9 @@ def _digest(target, path):
 
 
 def _playbook(name, *args):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / ".cache" / "collections"))
-    return subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], *args, str(SCENARIO / name)],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    """A playbook of the scenario on its inventory (the shared runner)."""
+    rc, output = playbook(SCENARIO / name, *args)
+    return subprocess.CompletedProcess(args=[], returncode=rc, stdout=output, stderr="")
 
 
 @pytest.fixture(scope="module")

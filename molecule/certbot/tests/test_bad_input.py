@@ -3,15 +3,17 @@ each message naming the entry (certbot_certificates[i].domains[j]), and nginx
 keeps serving the certificates it has."""
 
 import json
-import os
 import re
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+
+from webstack_testlib import playbook
+
 SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
 TARGET = "certbot-deb12"
 
 testinfra_hosts = [TARGET]
@@ -72,28 +74,10 @@ def _https_serves_the_pebble_certificate(host):
 def test_bad_certificates_are_refused_before_any_change(host, case):
     certificates, needles = CASES[case]
     before = _state(host)
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / ".cache" / "collections"))
-    run = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            "--limit",
-            TARGET,
-            "-e",
-            json.dumps({"certbot_certificates": certificates}),
-            str(SCENARIO / "bad_input.yml"),
-        ],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    rc, output = playbook(
+        SCENARIO / "bad_input.yml", "--limit", TARGET, "-e", json.dumps({"certbot_certificates": certificates})
     )
-    output = run.stdout + run.stderr
-    assert run.returncode != 0, output
+    assert rc != 0, output
     for needle in needles:
         assert needle in output, (needle, output)
     recap = output.split("PLAY RECAP")[-1]

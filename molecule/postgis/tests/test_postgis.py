@@ -5,9 +5,9 @@ computed tuning, and refuse bad input without disturbing the running server.
 
 import json
 import math
-import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,11 @@ import testinfra
 
 testinfra_hosts = ["postgis-deb12", "postgis-deb13"]
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+
+from webstack_testlib import playbook  # noqa: E402
+
 SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
 APP_PASSWORD = "app-Secr3t-for-tests"
 CLIENTAPP_PASSWORD = "clientapp-Secr3t-for-tests"
 DAKAR = (14.6928, -17.4467)  # lat, lon
@@ -230,28 +233,9 @@ def test_client_mode_created_objects_over_tls(host, app):
 
 
 def run_converge(limit, extra):
-    env = dict(os.environ)
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(PROJECT / ".cache" / "collections")
-    env["ANSIBLE_ROLES_PATH"] = str(PROJECT / "roles")
-    env["ANSIBLE_FORCE_COLOR"] = "0"
-    return subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            "--limit",
-            limit,
-            "-e",
-            json.dumps(extra),
-            str(SCENARIO / "converge.yml"),
-        ],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    """converge.yml on one server with extra variables (the shared runner)."""
+    rc, output = playbook(SCENARIO / "converge.yml", "--limit", limit, "-e", json.dumps(extra))
+    return subprocess.CompletedProcess(args=[], returncode=rc, stdout=output, stderr="")
 
 
 BAD_INPUT = {

@@ -208,3 +208,26 @@ def test_bad_site_never_goes_live(host, bad_run):
     # the old configuration is still the one being served
     status, _, _ = fetch(host, "http://127.0.0.1/", "broken.test")
     assert status == 404
+
+
+# --- crash recovery: the attacks of molecule/_shared/webstack_crash.py -----
+
+import sys  # noqa: E402
+
+sys.path.insert(0, str(SCENARIO.parent / "_shared"))
+import webstack_crash  # noqa: E402
+
+NGINX_PROBE = "curl -s -o /dev/null --max-time 2 -H 'Host: unknown.test' http://127.0.0.1/"
+
+
+def test_killed_nginx_master_comes_back(host):
+    seconds = webstack_crash.recovers_from_kill(host, "nginx.service", NGINX_PROBE)
+    print(f"nginx answered again {seconds:.1f} s after kill -9 of its master")
+
+
+def test_stopped_nginx_stays_stopped(host):
+    webstack_crash.stays_stopped(host, "nginx.service", NGINX_PROBE)
+
+
+def test_nginx_crash_loop_ends_failed(host):
+    webstack_crash.crash_loop_ends_failed(host, "nginx.service", NGINX_PROBE)

@@ -146,3 +146,35 @@ def test_checker_refuses_a_broken_pool(host):
     res = host.run("/usr/local/sbin/baobab-php-fpm-check ini 99-bad.ini /tmp/bad.ini")
     assert res.rc != 0
     assert host.run(f"php-fpm{ver} -t").rc == 0
+
+
+# --- crash recovery: the attacks of molecule/_shared/webstack_crash.py -----
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+import webstack_crash  # noqa: E402
+
+FPM_PROBE = (
+    "REQUEST_METHOD=GET SCRIPT_NAME=/fpm-ping SCRIPT_FILENAME=/fpm-ping "
+    "cgi-fcgi -bind -connect /run/php/php-fpm-ksm.sock | grep -q pong && "
+    "curl -s -f -o /dev/null -H 'Host: ksm.test' 'http://127.0.0.1/api/orders?page=2'"
+)
+
+
+def fpm_unit(host):
+    return f"php{php_version(host)}-fpm.service"
+
+
+def test_killed_php_fpm_master_comes_back(host):
+    seconds = webstack_crash.recovers_from_kill(host, fpm_unit(host), FPM_PROBE)
+    print(f"PHP-FPM answered again {seconds:.1f} s after kill -9 of its master")
+
+
+def test_stopped_php_fpm_stays_stopped(host):
+    webstack_crash.stays_stopped(host, fpm_unit(host), FPM_PROBE)
+
+
+def test_php_fpm_crash_loop_ends_failed(host):
+    webstack_crash.crash_loop_ends_failed(host, fpm_unit(host), FPM_PROBE)

@@ -74,7 +74,7 @@ def test_settings_are_live(host):
     assert admin(host, "CONFIG", "GET", "appendonly").split() == ["appendonly", "yes"]
     assert admin(host, "CONFIG", "GET", "save").splitlines()[1:] in ([], [""])
     assert admin(host, "CONFIG", "GET", "maxmemory").split() == ["maxmemory", str(64 * 1024 * 1024)]
-    assert admin(host, "CONFIG", "GET", "maxmemory-policy").split() == ["maxmemory-policy", "allkeys-lfu"]
+    assert admin(host, "CONFIG", "GET", "maxmemory-policy").split() == ["maxmemory-policy", "noeviction"]
     assert admin(host, "CONFIG", "GET", "protected-mode").split() == ["protected-mode", "yes"]
     # the AOF really exists on disk (Redis 7 keeps it in appendonlydir)
     assert host.run("ls /var/lib/redis/appendonlydir/ || ls /var/lib/redis/appendonly.aof").rc == 0
@@ -194,4 +194,50 @@ def test_invalid_value_is_refused_before_any_change(host):
     assert run.returncode != 0
     assert "redis_maxmemory_policy" in output
     assert main_pid(host) == pid
-    assert admin(host, "CONFIG", "GET", "maxmemory-policy").split()[1] == "allkeys-lfu"
+    assert admin(host, "CONFIG", "GET", "maxmemory-policy").split()[1] == "noeviction"
+
+
+def test_full_memory_never_evicts_a_queued_job(host):
+    """Cache keys fill Redis to maxmemory: the write past it fails, the job
+    waiting in the queue is still there (allkeys-* would have dropped it)."""
+    queue = "laravel:queues:default"
+    job = '{"uuid":"eviction-probe","job":"ProbeJob"}'
+    assert app(host, "RPUSH", queue, job) == "1"
+    host.run("head -c 1048576 /dev/zero | tr '\\0' x > /tmp/blob-1m")
+    auth = f"--user laravel --pass '{LARAVEL}' --no-auth-warning"
+    try:
+        fill = host.run(
+            "for i in $(seq 1 100); do "
+            f"redis-cli -h 127.0.0.1 {auth} -x SETEX laravel:cache:fill:$i 3600 < /tmp/blob-1m; done"
+        )
+        assert "OOM" in fill.stdout + fill.stderr, "100 MB of cache keys never reached maxmemory (64 MB)"
+        assert app(host, "LRANGE", queue, "0", "-1") == job
+    finally:
+        host.run(f"redis-cli -h 127.0.0.1 {auth} --scan --pattern 'laravel:cache:fill:*' "
+                 f"| xargs -r -n 50 redis-cli -h 127.0.0.1 {auth} UNLINK >/dev/null; rm -f /tmp/blob-1m")
+        app(host, "DEL", queue)
+
+
+# --- crash recovery: the attacks of molecule/_shared/webstack_crash.py -----
+
+import sys  # noqa: E402
+
+sys.path.insert(0, str(SCENARIO.parent / "_shared"))
+import webstack_crash  # noqa: E402
+
+REDIS_PROBE = f"redis-cli -h 127.0.0.1 --pass '{ADMIN}' --no-auth-warning PING | grep -q PONG"
+
+
+def test_killed_redis_comes_back_with_its_queue(host):
+    assert app(host, "RPUSH", "laravel:queues:crash", "job-1") == "1"
+    webstack_crash.recovers_from_kill(host, "redis-server.service", REDIS_PROBE)
+    assert app(host, "LRANGE", "laravel:queues:crash", "0", "-1") == "job-1"
+    app(host, "DEL", "laravel:queues:crash")
+
+
+def test_stopped_redis_stays_stopped(host):
+    webstack_crash.stays_stopped(host, "redis-server.service", REDIS_PROBE)
+
+
+def test_redis_crash_loop_ends_failed(host):
+    webstack_crash.crash_loop_ends_failed(host, "redis-server.service", REDIS_PROBE)

@@ -399,3 +399,72 @@ def test_reload_only_changes_without_restart(host, app):
     assert psql_local(host, "SELECT pg_postmaster_start_time()") == started
     result = psql_from(app, "postgis-deb12", DISTANCE_SQL)
     assert result.rc == 0, result.stderr
+
+
+# --- crash recovery -------------------------------------------------------
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+import webstack_crash  # noqa: E402
+
+PG_PROBE = "sudo -u postgres psql -XAtc 'SELECT 1' >/dev/null"
+
+
+def cluster_unit(host):
+    version = host.check_output("ls /etc/postgresql | sort -V | tail -n 1")
+    return f"postgresql@{version}-main.service"
+
+
+def test_killed_postmaster_comes_back_with_its_data(host):
+    unit = cluster_unit(host)
+    psql_local(host, "CREATE TABLE IF NOT EXISTS crash_probe (n int); INSERT INTO crash_probe VALUES (1)")
+    before = psql_local(host, "SELECT count(*) FROM crash_probe")
+    webstack_crash.recovers_from_kill(host, unit, PG_PROBE)
+    assert psql_local(host, "SELECT count(*) FROM crash_probe") == before
+    psql_local(host, "DROP TABLE crash_probe")
+
+
+def test_stopped_cluster_stays_stopped(host):
+    webstack_crash.stays_stopped(host, cluster_unit(host), PG_PROBE)
+
+
+def test_pg_ctlcluster_stop_stays_stopped(host):
+    unit = cluster_unit(host)
+    version = unit.split("@")[1].split("-")[0]
+    try:
+        assert host.run(f"pg_ctlcluster {version} main stop").rc == 0
+        webstack_crash.time.sleep(6)
+        assert not webstack_crash.answers(host, PG_PROBE)
+    finally:
+        webstack_crash.restore(host, unit, PG_PROBE)
+
+
+def test_postmaster_crash_loop_ends_failed(host):
+    webstack_crash.crash_loop_ends_failed(host, cluster_unit(host), PG_PROBE)
+
+
+def test_postmaster_is_shielded_from_the_oom_killer_and_backends_are_not(host):
+    """What makes the kernel spare the postmaster and kill a backend instead:
+    systemd's score on the unit, and PG_OOM_ADJUST_FILE in the postmaster's
+    environment, through which every backend resets its own score after fork.
+
+    The scores themselves cannot be observed here: lowering one needs
+    CAP_SYS_RESOURCE, which these test containers cannot be given (the engine
+    refuses to start a container with it), so systemd skips the setting and
+    both processes stay at 0. On a host the postmaster reads -900."""
+    unit = cluster_unit(host)
+    assert webstack_crash.unit_props(host, unit, "OOMScoreAdjust")["OOMScoreAdjust"] == "-900"
+    postmaster = webstack_crash.main_pid(host, unit)
+    environ = host.check_output(f"tr '\\0' '\\n' < /proc/{postmaster}/environ").splitlines()
+    assert "PG_OOM_ADJUST_FILE=/proc/self/oom_score_adj" in environ
+    # unset means 0: what a backend sets itself to after fork
+    assert [v for v in environ if v.startswith("PG_OOM_ADJUST_VALUE=")] in ([], ["PG_OOM_ADJUST_VALUE=0"])
+    # Raising a score needs no privilege: give the postmaster 500, as if it
+    # were the process to sacrifice, and a new backend must still read 0
+    # (it would inherit 500 without PG_OOM_ADJUST_VALUE).
+    assert host.run(f"echo 500 > /proc/{postmaster}/oom_score_adj").rc == 0
+    backend = host.check_output(
+        "sudo -u postgres psql -XAtc \"SELECT pg_read_file('/proc/' || pg_backend_pid() || '/oom_score_adj')\""
+    ).strip()
+    assert backend == "0"
+    # a restart brings the unit's own score back for the next test run
+    webstack_crash.recovers_from_kill(host, unit, PG_PROBE)

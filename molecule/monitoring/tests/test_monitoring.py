@@ -21,6 +21,9 @@ PROM = "http://127.0.0.1:9090"
 AM = "http://127.0.0.1:9093"
 RULES = "/etc/prometheus/rules/webstack.yml"
 WEBHOOK_LOG = "/var/lib/webhook-recorder/alerts.jsonl"
+STATUS = "/var/lib/webstack-backups/status"
+TIMERS = "/etc/systemd/system"
+CRASHLOOP = "webstack-crashloop-test.service"
 REDIS = "redis-cli -a monitoring-test-redis --no-auth-warning"
 
 testinfra_hosts = ["docker://monitoring-deb12"]
@@ -175,8 +178,107 @@ def test_old_backup_fires_and_fresh_one_resolves(host):
     assert _wait(lambda: _am_alerts(host, "BackupTooOld", backup="db")), "two-day-old backup not reported"
     assert not _am_alerts(host, "BackupTooOld", backup="files")
     mark = _webhook_lines(host)
-    host.check_output("date +%s > /var/lib/webstack-backups/db.last-success")
+    host.check_output(f"date +%s > {STATUS}/db.last-success")
     assert _wait(lambda: _delivered(host, "BackupTooOld", "resolved", mark, backup="db"))
+
+
+def test_backup_dir_is_the_backups_roles_status_directory(host):
+    # one contract: the stamps the backups role writes under
+    # <backups_state_dir>/status are the ones the collector reads
+    config = json.loads(host.file("/etc/webstack-monitoring/textfile.json").content_string)
+    assert config["backup_dir"] == STATUS
+    assert _wait(lambda: _value(host, 'webstack_backup_last_success_timestamp_seconds{backup="files"}'), timeout=30)
+
+
+def test_configured_backup_that_never_succeeded_fires_after_its_grace(host):
+    # max age of `neverran` is 20 s in this scenario; its timer unit is what
+    # makes it a configured job
+    timer = f"{TIMERS}/webstack-backup-neverran.timer"
+    host.check_output(f"printf '[Timer]\\nOnCalendar=yearly\\n' > {timer}")
+    try:
+        assert _wait(lambda: _value(host, 'webstack_backup_configured{backup="neverran"}') == 1.0, timeout=30)
+        # freshly installed: no page before its first run is due
+        assert not _am_alerts(host, "BackupNeverSucceeded", backup="neverran")
+        mark = _webhook_lines(host)
+        # the timer was written long ago and the job has never succeeded
+        host.check_output(f"touch -d @$(( $(date +%s) - 600 )) {timer}")
+        assert _wait(lambda: _delivered(host, "BackupNeverSucceeded", "firing", mark, backup="neverran"))
+        summary = _delivered(host, "BackupNeverSucceeded", "firing", mark, backup="neverran")[0]["annotations"]
+        assert "neverran" in summary["summary"]
+        host.check_output(f"date +%s > {STATUS}/neverran.last-success")
+        assert _wait(lambda: _delivered(host, "BackupNeverSucceeded", "resolved", mark, backup="neverran"))
+        # the stamp disappears: no success on record any more
+        mark = _webhook_lines(host)
+        host.check_output(f"rm -f {STATUS}/neverran.last-success")
+        assert _wait(lambda: _delivered(host, "BackupNeverSucceeded", "firing", mark, backup="neverran"))
+    finally:
+        host.check_output(f"rm -f {timer} {STATUS}/neverran.last-success")
+    assert _wait(lambda: not _am_alerts(host, "BackupNeverSucceeded", backup="neverran"))
+
+
+def test_backup_failure_after_last_success_fires_and_resolves(host):
+    _fire_and_resolve(
+        host,
+        "BackupFailed",
+        f"date +%s > {STATUS}/files.last-failure",
+        f"echo $(( $(date +%s) + 1 )) > {STATUS}/files.last-success",
+        backup="files",
+    )
+    assert _value(host, 'webstack_backup_last_failure_timestamp_seconds{backup="files"}') > 0
+
+
+def _unit(host, prop):
+    return host.check_output(f"systemctl show -p {prop} --value {CRASHLOOP}")
+
+
+def _running_or_failed(host):
+    state = _unit(host, "ActiveState")
+    if state == "failed":
+        return "failed"
+    return "running" if state == "active" and _unit(host, "MainPID") != "0" else None
+
+
+def test_crash_loop_ends_failed_and_alerts_then_resolves(host):
+    # Restart=on-failure, RestartSec=1, at most 5 starts in 60 s: the fifth
+    # kill -9 leaves it failed
+    host.check_output(f"systemctl daemon-reload && systemctl reset-failed {CRASHLOOP} || true")
+    host.check_output(f"systemctl start {CRASHLOOP}")
+    mark = _webhook_lines(host)
+    try:
+        for _ in range(6):
+            state = _wait(lambda: _running_or_failed(host), timeout=15)
+            assert state, _unit(host, "ActiveState")
+            if state == "failed":
+                break
+            host.check_output(f"kill -9 {_unit(host, 'MainPID')}")
+            time.sleep(1.5)  # RestartSec=1
+        assert _wait(lambda: _unit(host, "ActiveState") == "failed", timeout=15), _unit(host, "ActiveState")
+        assert int(_unit(host, "NRestarts")) >= 4
+        assert _wait(lambda: _am_alerts(host, "SystemdUnitFailed", unit=CRASHLOOP)), "not in Alertmanager"
+        fired = _wait(lambda: _delivered(host, "SystemdUnitFailed", "firing", mark, unit=CRASHLOOP))
+        assert fired, "SystemdUnitFailed was not delivered"
+        alert = fired[0]
+        assert alert["labels"]["instance"] == "127.0.0.1:9100"
+        assert CRASHLOOP in alert["annotations"]["summary"] and "127.0.0.1:9100" in alert["annotations"]["summary"]
+        assert _wait(lambda: _delivered(host, "SystemdUnitRestarting", "firing", mark, unit=CRASHLOOP))
+    finally:
+        host.run(f"systemctl reset-failed {CRASHLOOP}; systemctl stop {CRASHLOOP}")
+    assert _wait(lambda: _delivered(host, "SystemdUnitFailed", "resolved", mark, unit=CRASHLOOP))
+    assert _wait(lambda: not _am_alerts(host, "SystemdUnitFailed", unit=CRASHLOOP))
+
+
+def test_watched_units_are_exported(host):
+    assert _wait(lambda: _value(host, 'webstack_systemd_unit_failed{unit="nginx.service"}') == 0.0, timeout=30)
+    assert _value(host, 'webstack_systemd_unit_restarts_total{unit="prometheus.service"}') is not None
+
+
+def test_prometheus_lifecycle_endpoints_are_off(host):
+    assert "--web.enable-lifecycle" not in host.check_output("ps -eo args")
+    status = host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' -X POST {PROM}/-/quit")
+    assert status != "200"
+    time.sleep(2)
+    assert host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' {PROM}/-/ready") == "200"
+    assert host.service("prometheus").is_running
 
 
 def test_full_disk_fires_and_resolves(host):
@@ -318,7 +420,9 @@ def test_broken_rule_fails_the_play_with_a_clear_message(bad_run):
 
 def test_broken_rule_leaves_the_loaded_rules(host, bad_run):
     assert host.check_output(f"sha256sum {RULES}") == bad_run["before"]
-    host.check_output(f"curl -sf -X POST {PROM}/-/reload")
+    host.check_output("systemctl reload prometheus")
+    time.sleep(3)
+    assert _value(host, "prometheus_config_last_reload_successful") == 1.0
     groups = {g["name"]: g for g in _get(host, f"{PROM}/api/v1/rules")["data"]["groups"]}
     assert "webstack-alerts" in groups and "webstack-extra" not in groups
     names = {r["name"] for r in groups["webstack-alerts"]["rules"]}
@@ -331,3 +435,25 @@ def test_check_mode_on_the_converged_host_changes_nothing():
     assert rc == 0, output
     counts = recap(output)
     assert counts and all(c["changed"] == "0" and c["failed"] == "0" for c in counts.values()), counts
+
+
+@pytest.fixture(scope="module")
+def public_run(host):
+    files = "/etc/default/prometheus-node-exporter /etc/default/prometheus /etc/webstack-monitoring/textfile.json"
+    before = host.check_output(f"sha256sum {files}")
+    rc, output = playbook(SCENARIO / "public_listen.yml")
+    return {"rc": rc, "output": output, "before": before, "after": host.check_output(f"sha256sum {files}")}
+
+
+def test_public_listen_address_fails_naming_the_variable(public_run):
+    output = public_run["output"]
+    assert public_run["rc"] != 0
+    assert "monitoring_listen_address (203.0.113.10) is not a loopback or private address" in output
+    assert "private_ip" in output and "monitoring_allow_public_listen" in output
+
+
+def test_public_listen_address_changes_nothing(host, public_run):
+    assert public_run["after"] == public_run["before"]
+    counts = recap(public_run["output"])
+    assert counts and all(c["changed"] == "0" for c in counts.values()), counts
+    assert "203.0.113.10" not in host.check_output("ss -Hltn")

@@ -4,8 +4,14 @@ Reads its settings from the JSON file named on the command line and writes
 <textfile_dir>/webstack.prom atomically:
 
 - webstack_backup_last_success_timestamp_seconds{backup} and
-  webstack_backup_max_age_seconds{backup}, from <backup_dir>/<job>.last-success
-  (the Unix time inside the file, or its modification time);
+  webstack_backup_last_failure_timestamp_seconds{backup}, from
+  <backup_dir>/<job>.last-success and <job>.last-failure (the Unix time inside
+  the file, or its modification time); webstack_backup_configured{backup} and
+  webstack_backup_configured_timestamp_seconds{backup} (the modification time
+  of the timer unit) for each job whose timer matches backup_timer_glob; and
+  webstack_backup_max_age_seconds{backup} for every job seen either way;
+- webstack_systemd_unit_failed{unit} and webstack_systemd_unit_restarts_total{unit}
+  (systemd's NRestarts) for the units matching the watched_units globs;
 - webstack_queue_workers_active / webstack_queue_workers_expected, from the
   systemd units that match the worker pattern;
 - webstack_php_fpm_up and the pool counters of the PHP-FPM status page;
@@ -31,26 +37,121 @@ def esc(value):
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
+def _stamp(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return float(handle.read().strip())
+    except ValueError:
+        return os.stat(path).st_mtime
+
+
+def _stamps(directory, suffix):
+    found = {}
+    if not os.path.isdir(directory):
+        return found
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(suffix):
+            continue
+        try:
+            found[name[: -len(suffix)]] = _stamp(os.path.join(directory, name))
+        except OSError:
+            continue
+    return found
+
+
+def configured_jobs(pattern):
+    """{job: timer mtime} for the timer units matching the glob; the job is
+    the part of the file name the `*` stands for."""
+    if not pattern:
+        return {}
+    prefix, _, suffix = os.path.basename(pattern).partition("*")
+    jobs = {}
+    for path in sorted(glob.glob(pattern)):
+        name = os.path.basename(path)
+        job = name[len(prefix) : len(name) - len(suffix)] if suffix else name[len(prefix) :]
+        try:
+            jobs[job] = os.stat(path).st_mtime
+        except OSError:
+            continue
+    return jobs
+
+
 def backups(cfg, out):
     directory = cfg["backup_dir"]
+    successes = _stamps(directory, ".last-success")
+    failures = _stamps(directory, ".last-failure")
+    configured = configured_jobs(cfg.get("backup_timer_glob", ""))
     out.append("# HELP webstack_backup_last_success_timestamp_seconds Unix time of the last successful backup.")
     out.append("# TYPE webstack_backup_last_success_timestamp_seconds gauge")
-    ages = []
-    names = sorted(n for n in os.listdir(directory) if n.endswith(".last-success")) if os.path.isdir(directory) else []
-    for name in names:
-        job = name[: -len(".last-success")]
-        path = os.path.join(directory, name)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                stamp = float(handle.read().strip())
-        except (OSError, ValueError):
-            stamp = os.stat(path).st_mtime
+    for job, stamp in successes.items():
         out.append(f'webstack_backup_last_success_timestamp_seconds{{backup="{esc(job)}"}} {stamp:.0f}')
-        ages.append((job, cfg["backup_max_age_overrides"].get(job, cfg["backup_max_age_seconds"])))
+    out.append("# HELP webstack_backup_last_failure_timestamp_seconds Unix time of the last failed backup job run.")
+    out.append("# TYPE webstack_backup_last_failure_timestamp_seconds gauge")
+    for job, stamp in failures.items():
+        out.append(f'webstack_backup_last_failure_timestamp_seconds{{backup="{esc(job)}"}} {stamp:.0f}')
+    out.append("# HELP webstack_backup_configured Backup jobs whose timer unit is installed.")
+    out.append("# TYPE webstack_backup_configured gauge")
+    for job in configured:
+        out.append(f'webstack_backup_configured{{backup="{esc(job)}"}} 1')
+    out.append("# HELP webstack_backup_configured_timestamp_seconds When the job's timer unit was written.")
+    out.append("# TYPE webstack_backup_configured_timestamp_seconds gauge")
+    for job, stamp in configured.items():
+        out.append(f'webstack_backup_configured_timestamp_seconds{{backup="{esc(job)}"}} {stamp:.0f}')
     out.append("# HELP webstack_backup_max_age_seconds Age after which a backup counts as missed.")
     out.append("# TYPE webstack_backup_max_age_seconds gauge")
-    for job, age in ages:
+    for job in sorted(set(successes) | set(failures) | set(configured)):
+        age = cfg["backup_max_age_overrides"].get(job, cfg["backup_max_age_seconds"])
         out.append(f'webstack_backup_max_age_seconds{{backup="{esc(job)}"}} {int(age)}')
+
+
+def parse_unit_properties(text):
+    """`systemctl show` output for several units: blocks of KEY=value lines
+    separated by blank lines -> [{key: value}]."""
+    units, current = [], {}
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                units.append(current)
+            current = {}
+            continue
+        key, _, value = line.partition("=")
+        current[key] = value
+    if current:
+        units.append(current)
+    return units
+
+
+def systemd_units(cfg, out):
+    patterns = cfg.get("watched_units") or []
+    out.append("# HELP webstack_systemd_unit_failed Whether the watched unit is in the failed state.")
+    out.append("# TYPE webstack_systemd_unit_failed gauge")
+    if not patterns:
+        return
+    listed = subprocess.run(
+        ["systemctl", "list-units", "--all", "--plain", "--no-legend", "--no-pager", *patterns],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    names = sorted({line.split()[0] for line in listed.stdout.splitlines() if line.split()})
+    units = []
+    if names:
+        shown = subprocess.run(
+            ["systemctl", "show", "--no-pager", "-p", "Id,ActiveState,NRestarts", *names],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        units = [u for u in parse_unit_properties(shown.stdout) if u.get("Id")]
+    for unit in units:
+        failed = 1 if unit.get("ActiveState") == "failed" else 0
+        out.append(f'webstack_systemd_unit_failed{{unit="{esc(unit["Id"])}"}} {failed}')
+    out.append("# HELP webstack_systemd_unit_restarts_total Automatic restarts of the watched unit (NRestarts).")
+    out.append("# TYPE webstack_systemd_unit_restarts_total counter")
+    for unit in units:
+        restarts = unit.get("NRestarts", "")
+        if restarts.isdigit():
+            out.append(f'webstack_systemd_unit_restarts_total{{unit="{esc(unit["Id"])}"}} {restarts}')
 
 
 def workers(cfg, out):
@@ -188,6 +289,7 @@ def main():
     out = []
     backups(cfg, out)
     workers(cfg, out)
+    systemd_units(cfg, out)
     php_fpm(cfg, out)
     access_logs(cfg, out)
     directory = cfg["textfile_dir"]

@@ -6,6 +6,7 @@ Times printed here (pytest -s or the -v log) are the RTO evidence."""
 
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -102,11 +103,16 @@ def test_backup_jobs_store_dumps_and_files_in_both_repositories(host):
     print(f"\nRTO evidence: dump job (kartable 100k PostGIS rows + ledger 50k rows, {size} on disk) "
           f"{dump_time:.1f}s; files job ({files_size}) {files_time:.1f}s; both into 2 repositories")
     for repo in ("s3", "local"):
-        tags = [tuple(s.get("tags", [])) for s in snapshots(host, repo)]
-        assert ("postgresql", "database:kartable") in tags
-        assert ("postgresql", "database:ledger") in tags
-        assert ("postgresql", "globals") in tags
-        assert ("files",) in tags
+        tags = [set(s.get("tags") or []) for s in snapshots(host, repo)]
+        for wanted in ({"postgresql", "database:kartable"}, {"postgresql", "database:ledger"},
+                       {"postgresql", "manifest:kartable"}, {"postgresql", "manifest:ledger"},
+                       {"postgresql", "globals"}, {"files"}):
+            assert any(wanted <= found for found in tags), (wanted, tags)
+        # each dump and its manifest share their run tag
+        for db in ("kartable", "ledger"):
+            runs = [{t for t in found if t.startswith("run:")} for found in tags
+                    if "database:%s" % db in found or "manifest:%s" % db in found]
+            assert len(runs) == 2 and runs[0] == runs[1] and len(runs[0]) == 1, runs
     listing = host.run("/usr/local/sbin/webstack-backup restic s3 ls --host backups-deb12 --tag files latest")
     assert listing.rc == 0
     assert STORAGE + "/app/private/invoices/invoice 7.pdf" in listing.stdout
@@ -137,7 +143,15 @@ def test_restore_refuses_to_overwrite_without_force(host):
     assert psql(host, "ledger", "SELECT count(*) FROM entries") == "50000"
 
 
+def worker_started_at(host):
+    cmd = host.run("systemctl show -p ActiveEnterTimestampMonotonic --value laravel-worker@default.service")
+    assert cmd.rc == 0, cmd.stderr
+    return int(cmd.stdout.strip() or 0)
+
+
 def test_destroyed_database_and_files_come_back_identical(host):
+    assert host.service("laravel-worker@default.service").is_running
+    worker_before = worker_started_at(host)
     # destroy: one database dropped, the other altered, the files wiped
     psql(host, "postgres", "DROP DATABASE kartable WITH (FORCE)")
     psql(host, "ledger", "DELETE FROM entries WHERE id > 100")
@@ -145,6 +159,24 @@ def test_destroyed_database_and_files_come_back_identical(host):
     result, took = restore("restore_databases=kartable,ledger", "restore_files=true",
                            "restore_dry_run=false", "restore_force=true")
     assert result.returncode == 0, result.stdout + result.stderr
+    # the queue worker was stopped for the restore and runs again
+    assert host.service("laravel-worker@default.service").is_running
+    assert worker_started_at(host) > worker_before
+    # the live ledger (100 rows left) was saved first, as a 0600 dump named in the output
+    safety = re.search(r"(/var/lib/webstack-backups/safety/ledger__pre_restore_\d+\.dump)", result.stdout)
+    assert safety, result.stdout
+    dump = host.file(safety.group(1))
+    assert (dump.user, dump.mode) == ("root", 0o600)
+    psql(host, "postgres", "CREATE DATABASE safety_check")
+    try:
+        cmd = host.run("runuser -u postgres -- pg_restore --exit-on-error -d safety_check < %s", safety.group(1))
+        assert cmd.rc == 0, cmd.stderr
+        assert psql(host, "safety_check", "SELECT count(*) FROM entries") == "100"
+    finally:
+        psql(host, "postgres", "DROP DATABASE safety_check")
+    # nothing left behind: no scratch, no previous copy (backups_restore_keep_previous is false)
+    names = psql(host, "postgres", "SELECT string_agg(datname, ',') FROM pg_database")
+    assert "__restore_" not in names and "__pre_restore_" not in names, names
     print(f"\nRTO evidence: restore of both databases and the files with restore.yml: {took:.1f}s")
     for db, sql in TABLE_SUMS.items():
         assert psql(host, db, sql) == ORIGINAL[db], db
@@ -167,6 +199,8 @@ def test_failed_dump_stores_nothing_and_fails_the_unit(host):
         assert host.run("systemctl is-failed webstack-backup-postgresql.service").stdout.strip() == "failed"
         journal = host.run("journalctl -u webstack-backup-postgresql.service --no-pager -n 30").stdout
         assert "database no_such_db FAILED" in journal
+        failure = host.file("/var/lib/webstack-backups/status/postgresql.last-failure")
+        assert failure.exists and failure.mode == 0o644
     finally:
         host.run("printf '%%s' %s > %s", saved, conf)
         host.run("systemctl reset-failed webstack-backup-postgresql.service")
@@ -183,9 +217,14 @@ def test_restore_drill_retention_and_check_jobs_succeed(host):
         assert cmd.rc == 0, (job, cmd.stderr)
         print(f"\n{job} job: {took:.1f}s")
     journal = host.run("journalctl -u webstack-backup-drill.service --no-pager -n 30").stdout
-    assert "drill of kartable passed" in journal
-    assert "drill of ledger passed" in journal
+    assert "drill of kartable passed: 1 tables with the row counts of dump" in journal
+    assert "drill of ledger passed: 2 tables with the row counts of dump" in journal
     assert "webstack_drill" not in psql(host, "postgres", "SELECT string_agg(datname, ',') FROM pg_database")
+    # the manifest stored with the dump: user tables and exact counts, no extension table
+    manifest = host.run("/usr/local/sbin/webstack-backup restic s3 dump --host backups-deb12 "
+                        "--tag manifest:kartable latest /postgresql-kartable.manifest.tsv")
+    assert manifest.rc == 0, manifest.stderr
+    assert manifest.stdout.splitlines() == ["public.parcels\t100000"]
 
 
 def test_point_in_time_recovery_with_pgbackrest(host):

@@ -310,3 +310,37 @@ def test_a_rollback_lands_every_host_on_one_release(host, two_hosts):
     assert rc == 0, out[-3000:]
     assert live(host, ROOT) == "20240106-g" and live(host, ROOT2) == "20240106-g"
     assert_serves(host, "20240106-g")
+
+
+def test_a_queue_backlog_does_not_roll_a_release_back(host):
+    """500 jobs queued at once, with no worker to take them (so the backlog
+    and the late heartbeat both hold through the deployment): the release
+    still goes live, because a backlog does not stop it from serving. /up
+    reports the queue in its body; the monitoring role alerts on it."""
+    host.run_expect([0], "systemctl stop 'laravel-worker@*'")
+    host.run_expect([0], "printf '%s' '{\"payload\": \"backlog\"}' > /tmp/backlog-job.json")
+    post = (
+        "curl -sk -o /dev/null -w '%{http_code}\\n' -X POST -H 'Accept: application/json' "
+        "-H 'Content-Type: application/json' --data @/tmp/backlog-job.json http://127.0.0.1/api/jobs"
+    )
+    codes = host.check_output(f"seq 500 | xargs -P 4 -I{{}} {post}").split()
+    assert codes.count("202") == 500, sorted(set(codes))
+    status, _, body = http(host, "GET", "/up")
+    assert status == 200 and json.loads(body)["queue"].startswith("error"), body
+    rc, out = converge("-e", "laravel_workers=0", LARAVEL_RELEASE_ID="20240106-q", LARAVEL_ARTIFACT=artifact_b())
+    assert rc == 0, out[-3000:]
+    assert live_release(host) == "20240106-q"
+    # the workers come back and every accepted job runs
+    rc, out = converge(LARAVEL_RELEASE_ID="20240106-q", LARAVEL_ARTIFACT=artifact_b())
+    assert rc == 0, out[-3000:]
+    unrun = (
+        "sudo -u postgres psql -XAt -d app -c "
+        "\"SELECT count(*) FROM tasks WHERE payload = 'backlog' AND processed_at IS NULL\""
+    )
+    for _ in range(90):
+        if host.check_output(unrun) == "0":
+            break
+        host.run("sleep 2")
+    assert host.check_output(unrun) == "0"
+    ran = "sudo -u postgres psql -XAt -d app -c \"SELECT count(*) FROM tasks WHERE payload = 'backlog'\""
+    assert host.check_output(ran) == "500"

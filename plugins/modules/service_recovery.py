@@ -77,8 +77,10 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Reports whether the drop-in would change, writes nothing.
     support: full
   diff_mode:
+    description: Shows the drop-in before and after.
     support: full
 seealso:
   - name: systemd.service

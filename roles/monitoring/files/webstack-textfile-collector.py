@@ -64,7 +64,7 @@ def configured_jobs(pattern):
     the part of the file name the `*` stands for."""
     if not pattern:
         return {}
-    prefix, _, suffix = os.path.basename(pattern).partition("*")
+    prefix, _star, suffix = os.path.basename(pattern).partition("*")
     jobs = {}
     for path in sorted(glob.glob(pattern)):
         name = os.path.basename(path)
@@ -114,7 +114,7 @@ def parse_unit_properties(text):
                 units.append(current)
             current = {}
             continue
-        key, _, value = line.partition("=")
+        key, _sep, value = line.partition("=")
         current[key] = value
     if current:
         units.append(current)

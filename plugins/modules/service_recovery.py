@@ -13,10 +13,10 @@ short_description: Make a systemd service come back after a crash, and stop a cr
 description:
   - Writes a drop-in for a systemd service (C(/etc/systemd/system/<unit>.d/<name>.conf)) that sets
     its restart policy (C(Restart=), C(RestartSec=)), the crash-loop guard
-    (C(StartLimitIntervalSec=), C(StartLimitBurst=)) and optionally its OOM score and environment,
+    (C(StartLimitIntervalSec=), C(StartLimitBurst=)) and optionally its OOM score,
     then reloads systemd's configuration when the file changed.
-  - The restart settings apply to the running service as soon as systemd reloaded; the OOM score and
-    the environment apply at the service's next start.
+  - The restart settings apply to the running service as soon as systemd reloaded; the OOM score
+    applies at the service's next start.
   - With the default C(Restart=on-failure), a process killed by a signal or exiting non-zero is
     started again; C(systemctl stop) and a clean exit leave the service stopped. After
     O(start_limit_burst) starts within O(start_limit_interval_sec) seconds, systemd gives up and the
@@ -63,10 +63,6 @@ options:
       - C(OOMScoreAdjust=) of the service's processes, -1000 (never killed) to 1000. Left unset when omitted.
       - Lowering it needs C(CAP_SYS_RESOURCE); in a container without it systemd ignores the setting.
     type: int
-  environment:
-    description: Environment variables set for the service (C(Environment=)); names are shell-style identifiers.
-    type: dict
-    default: {}
   systemd_dir:
     description: Directory of the local units. Only tests change it.
     type: path
@@ -100,9 +96,6 @@ EXAMPLES = r"""
   baobab.webstack.service_recovery:
     unit: postgresql@16-main.service
     oom_score_adjust: -900
-    environment:
-      PG_OOM_ADJUST_FILE: /proc/self/oom_score_adj
-      PG_OOM_ADJUST_VALUE: "0"
 """
 
 RETURN = r"""
@@ -125,7 +118,6 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 UNIT_RE = re.compile(r"^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.service$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 RANGES = {
     "restart_sec": (0, 3600),
@@ -146,19 +138,7 @@ def check_params(params):
         value = params.get(option)
         if value is not None and not low <= value <= high:
             problems.append("%s: %s is outside %s..%s" % (option, value, low, high))
-    for key, value in (params.get("environment") or {}).items():
-        if not ENV_NAME_RE.match(str(key)):
-            problems.append("environment: %r is not a variable name" % key)
-        if value is None or isinstance(value, (dict, list)) or "\n" in str(value):
-            problems.append("environment: the value of %s must be a single-line string" % key)
     return problems
-
-
-def _env_value(key, value):
-    text = "%s=%s" % (key, value)
-    # systemd expands %-specifiers and C-style escapes in quoted words
-    text = text.replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
-    return '"%s"' % text
 
 
 def render(params):
@@ -177,8 +157,6 @@ def render(params):
     ]
     if params.get("oom_score_adjust") is not None:
         lines.append("OOMScoreAdjust=%d" % params["oom_score_adjust"])
-    for key in sorted(params.get("environment") or {}):
-        lines.append("Environment=%s" % _env_value(key, params["environment"][key]))
     return "\n".join(lines) + "\n"
 
 
@@ -221,7 +199,6 @@ def main():
             start_limit_interval_sec=dict(type="int", default=60),
             start_limit_burst=dict(type="int", default=5),
             oom_score_adjust=dict(type="int"),
-            environment=dict(type="dict", default={}),
             systemd_dir=dict(type="path", default="/etc/systemd/system"),
             daemon_reload=dict(type="bool", default=True),
         ),

@@ -11,7 +11,6 @@ DEFAULTS = dict(
     start_limit_interval_sec=60,
     start_limit_burst=5,
     oom_score_adjust=None,
-    environment={},
 )
 
 
@@ -25,20 +24,12 @@ def test_default_drop_in_restarts_on_failure_and_guards_a_loop():
     assert "[Unit]" in unit
     assert "StartLimitIntervalSec=60\n" in unit and "StartLimitBurst=5\n" in unit
     assert "Restart=on-failure\n" in service and "RestartSec=2\n" in service
-    assert "OOMScoreAdjust" not in text and "Environment" not in text
+    assert "OOMScoreAdjust" not in text
 
 
-def test_oom_and_environment_go_to_the_service_section():
-    text = mod.render(params(oom_score_adjust=-900, environment={"PG_OOM_ADJUST_VALUE": "0", "A": "x"}))
-    service = text.split("[Service]")[1]
+def test_oom_score_goes_to_the_service_section():
+    service = mod.render(params(oom_score_adjust=-900)).split("[Service]")[1]
     assert "OOMScoreAdjust=-900\n" in service
-    # sorted, quoted
-    assert service.index('Environment="A=x"') < service.index('Environment="PG_OOM_ADJUST_VALUE=0"')
-
-
-def test_environment_values_cannot_expand_specifiers_or_break_quotes():
-    text = mod.render(params(environment={"V": 'a%nb"c\\d'}))
-    assert 'Environment="V=a%%nb\\"c\\\\d"' in text
 
 
 @pytest.mark.parametrize("unit", ["postgresql@16-main.service", "php8.2-fpm.service", "redis-server.service"])
@@ -57,8 +48,6 @@ def test_real_service_names_pass(unit):
         (dict(start_limit_burst=0), "start_limit_burst"),
         (dict(start_limit_interval_sec=0), "start_limit_interval_sec"),
         (dict(oom_score_adjust=-1001), "oom_score_adjust"),
-        (dict(environment={"1BAD": "x"}), "environment"),
-        (dict(environment={"OK": "two\nlines"}), "environment"),
     ],
 )
 def test_wrong_values_are_refused_naming_the_option(over, option):

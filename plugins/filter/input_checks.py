@@ -33,6 +33,17 @@ description:
   - The filter C(domain_name_errors) checks the C(domains) of a list of certificates
     (RFC 1123 host names; a leading C(*.) wildcard only when C(wildcards) is true), with
     the keyword arguments C(wildcards), C(wildcard_reason) and C(variable).
+  - The filter C(value_errors) checks scalar role variables against rules. Its input is a
+    dict from the variable's name to a rule, a dict with the C(value) and any of C(min),
+    C(max) (integers), C(port) (an integer 1-65535), C(size) (an amount of bytes such as
+    C(64m), C(4096K) or C(1G)), C(duration) (such as C(60s), C(5m), C(1h30m), C(15d)),
+    C(address) (an IP address), C(listen) (C(host:port), C(:port) or C([v6]:port)),
+    C(network) (CIDR), C(unit_name) (a systemd unit name), C(choices), C(nonempty),
+    C(absolute_path) and C(url) (http or https). An address, or the host of a listen
+    address, that is public (or unspecified, which listens everywhere) is refused unless
+    the rule's C(public_ok) is true; C(opt_in) names the variable that allows it. With
+    C(each), the value is a list and every element is checked, named by its index. A
+    value that is V(null) or an empty string is skipped unless C(nonempty) is set.
   - Every filter returns messages that name the variable and the entry, such as
     C(postgis_hba_entries[2].address), and never raises.
 options:
@@ -77,6 +88,17 @@ EXAMPLES = r"""
     fail_msg: "{{ __errors | join('; ') }}"
   vars:
     __errors: "{{ certbot_certificates | baobab.webstack.domain_name_errors }}"
+
+- name: Stop on a port out of range or a public bind address
+  ansible.builtin.assert:
+    that: __errors | length == 0
+    fail_msg: "{{ __errors | join('; ') }}"
+  vars:
+    __errors: >-
+      {{ {'redis_port': {'value': redis_port, 'port': true},
+          'redis_bind': {'value': redis_bind, 'each': true, 'address': true,
+                         'public_ok': redis_allow_public_bind, 'opt_in': 'redis_allow_public_bind'}}
+         | baobab.webstack.value_errors }}
 """
 
 RETURN = r"""
@@ -321,6 +343,167 @@ def domain_name_errors(
     return _guard(variable, _domain_name_errors, certificates, bool(wildcards), wildcard_reason, variable)
 
 
+SIZE = re.compile(r"^([0-9]+)\s*([kKmMgGtT]?)[bB]?$")
+DURATION = re.compile(r"^(?:[0-9]+(?:ms|s|m|h|d|w|y))+$")
+UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.\\@-]+$")
+UNIT_SUFFIXES = (".service", ".socket", ".timer", ".target", ".mount", ".path", ".slice", ".scope")
+RULE_KEYS = frozenset(
+    (
+        "value",
+        "min",
+        "max",
+        "port",
+        "size",
+        "duration",
+        "address",
+        "listen",
+        "network",
+        "unit_name",
+        "choices",
+        "nonempty",
+        "absolute_path",
+        "url",
+        "public_ok",
+        "opt_in",
+        "each",
+    )
+)
+
+
+def _as_int(value):
+    """The integer a value stands for, or None (booleans are not numbers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.match(r"^-?[0-9]+$", value.strip()):
+        return int(value.strip())
+    return None
+
+
+def _public_problem(address, rule):
+    """A message when ``address`` is public and the rule does not allow it."""
+    if rule.get("public_ok"):
+        return ""
+    opt_in = rule.get("opt_in")
+    hint = "; set %s: true if this is really wanted" % opt_in if opt_in else ""
+    if address.is_unspecified:
+        return "listens on every address, including public ones" + hint
+    if address.is_global:
+        return "is a public address" + hint
+    return ""
+
+
+def _listen_problem(value, rule):
+    text = str(value).strip()
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+    else:
+        host, sep, port = text.rpartition(":")
+    if not sep:
+        return "is not a listen address (host:port, :port or [v6]:port)"
+    number = _as_int(port)
+    if number is None or not 1 <= number <= 65535:
+        return "has a port out of range (1-65535)"
+    if host in ("", "*"):
+        return _public_problem(ipaddress.ip_address("0.0.0.0"), rule)  # noqa: S104 (a wildcard host listens everywhere)
+    if host == "localhost":
+        return ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "has a host that is not an IP address"
+    return _public_problem(address, rule)
+
+
+def _rule_problem(value, rule):
+    """The first problem of one value under one rule, or ''."""
+    if rule.get("choices") is not None and value not in rule["choices"]:
+        return "is not one of: %s" % ", ".join(str(choice) for choice in rule["choices"])
+    if rule.get("port") or rule.get("min") is not None or rule.get("max") is not None:
+        number = _as_int(value)
+        if number is None:
+            return "is not an integer"
+        low, high = (1, 65535) if rule.get("port") else (rule.get("min"), rule.get("max"))
+        if (low is not None and number < low) or (high is not None and number > high):
+            if low is not None and high is not None:
+                return "is out of range (%s-%s)" % (low, high)
+            return "must be at least %s" % low if low is not None else "must be at most %s" % high
+    if rule.get("size") and not ((_as_int(value) is not None and _as_int(value) >= 0) or SIZE.match(str(value))):
+        return "is not a size (a number with an optional unit k, m or g, such as 64m)"
+    if rule.get("duration") and not DURATION.match(str(value)):
+        return "is not a duration (such as 30s, 5m, 1h30m or 15d)"
+    if rule.get("address"):
+        try:
+            address = ipaddress.ip_address(str(value))
+        except ValueError:
+            return "is not an IP address"
+        problem = _public_problem(address, rule)
+        if problem:
+            return problem
+    if rule.get("listen"):
+        problem = _listen_problem(value, rule)
+        if problem:
+            return problem
+    if rule.get("network"):
+        try:
+            ipaddress.ip_network(str(value), strict=False)
+        except ValueError:
+            return "is not an IP network"
+    if rule.get("unit_name"):
+        text = str(value)
+        if not UNIT_NAME.match(text) or len(text) > 255 or text.startswith("-"):
+            return "is not a systemd unit name"
+    if rule.get("absolute_path"):
+        text = str(value)
+        if not text.startswith("/") or "/../" in text + "/" or "\n" in text:
+            return "is not an absolute path"
+    if rule.get("url") and not re.match(r"^https?://[^/\s]+(/\S*)?$", str(value)):
+        return "is not an http or https URL"
+    return ""
+
+
+def _value_errors(rules):
+    if not isinstance(rules, dict):
+        return ["value_errors needs a dict of rules, got %s" % type(rules).__name__]
+    errors = []
+    for variable, rule in rules.items():
+        if not isinstance(rule, dict) or "value" not in rule:
+            errors.append("%s: the rule needs a value" % variable)
+            continue
+        unknown = sorted(set(rule) - RULE_KEYS)
+        if unknown:
+            errors.append("%s: unknown rule keys %s" % (variable, ", ".join(unknown)))
+            continue
+        value = rule["value"]
+        if rule.get("each"):
+            if value is None:
+                value = []
+            if not isinstance(value, (list, tuple)):
+                errors.append("%s: %s must be a list" % (variable, _fmt(value)))
+                continue
+            items = [("%s[%d]" % (variable, index), item) for index, item in enumerate(value)]
+            if rule.get("nonempty") and not items:
+                errors.append("%s must not be empty" % variable)
+        else:
+            items = [(variable, value)]
+        for where, item in items:
+            if item is None or item == "":
+                if rule.get("nonempty"):
+                    errors.append("%s must not be empty" % where)
+                continue
+            problem = _rule_problem(item, rule)
+            if problem:
+                errors.append("%s: %s %s" % (where, _fmt(item), problem))
+    return errors
+
+
+def value_errors(rules):
+    return _guard("value_errors", _value_errors, rules)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -328,4 +511,5 @@ class FilterModule:
             "ssh_allow_users_errors": ssh_allow_users_errors,
             "user_name_errors": user_name_errors,
             "domain_name_errors": domain_name_errors,
+            "value_errors": value_errors,
         }

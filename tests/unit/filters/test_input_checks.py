@@ -288,3 +288,98 @@ def test_filters_inside_a_real_template_chain(tmp_path):
         "certbot_certificates[0].domains[1]",
     ]
     assert result["shape"] == ["postgis_hba_entries must be a list of entries, got int"]
+
+
+# -- value_errors: scalar role variables --------------------------------------
+
+from ansible_collections.baobab.webstack.plugins.filter.input_checks import value_errors  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"value": 6379, "port": True},
+        {"value": "443", "port": True},
+        {"value": 0, "min": 0},
+        {"value": "64m", "size": True},
+        {"value": "4096K", "size": True},
+        {"value": 1024, "size": True},
+        {"value": "1h30m", "duration": True},
+        {"value": "127.0.0.1", "address": True},
+        {"value": "10.1.2.3", "address": True},
+        {"value": "::1", "address": True},
+        {"value": "203.0.113.9", "address": True, "public_ok": True},
+        {"value": "127.0.0.1:8082", "listen": True},
+        {"value": "[::1]:9090", "listen": True},
+        {"value": ":80", "listen": True, "public_ok": True},
+        {"value": "localhost:9000", "listen": True},
+        {"value": "10.0.0.0/8", "network": True},
+        {"value": "laravel-worker@default.service", "unit_name": True},
+        {"value": "/srv/app", "absolute_path": True},
+        {"value": "https://hooks.example.org/x?y=1", "url": True},
+        {"value": "aof", "choices": ["aof", "rdb"]},
+        {"value": None, "port": True},
+        {"value": "", "address": True},
+    ],
+)
+def test_good_values_pass(rule):
+    assert value_errors({"v": rule}) == []
+
+
+@pytest.mark.parametrize(
+    "rule, needle",
+    [
+        ({"value": 70000, "port": True}, "v: 70000 is out of range (1-65535)"),
+        ({"value": 0, "port": True}, "v: 0 is out of range (1-65535)"),
+        ({"value": "http", "port": True}, "v: 'http' is not an integer"),
+        ({"value": True, "min": 0}, "v: True is not an integer"),
+        ({"value": -2, "min": 0}, "v: -2 must be at least 0"),
+        ({"value": 99, "max": 64}, "v: 99 must be at most 64"),
+        ({"value": "lots", "size": True}, "v: 'lots' is not a size"),
+        ({"value": "-5m", "size": True}, "is not a size"),
+        ({"value": "10 minutes", "duration": True}, "is not a duration"),
+        ({"value": "10.0.0.300", "address": True}, "v: '10.0.0.300' is not an IP address"),
+        (
+            {"value": "0.0.0.0", "address": True, "opt_in": "redis_allow_public_bind"},
+            "v: '0.0.0.0' listens on every address, including public ones; set redis_allow_public_bind: true",
+        ),
+        ({"value": "51.38.1.2", "address": True}, "v: '51.38.1.2' is a public address"),
+        ({"value": "0.0.0.0:9100", "listen": True}, "listens on every address"),
+        ({"value": ":9100", "listen": True}, "listens on every address"),
+        ({"value": "127.0.0.1:99999", "listen": True}, "has a port out of range"),
+        ({"value": "127.0.0.1", "listen": True}, "is not a listen address"),
+        ({"value": "example.org:80", "listen": True}, "has a host that is not an IP address"),
+        ({"value": "10.0.0.0/33", "network": True}, "is not an IP network"),
+        ({"value": "bad unit", "unit_name": True}, "is not a systemd unit name"),
+        ({"value": "srv/app", "absolute_path": True}, "is not an absolute path"),
+        ({"value": "/srv/../etc", "absolute_path": True}, "is not an absolute path"),
+        ({"value": "ftp://x", "url": True}, "is not an http or https URL"),
+        ({"value": "lru", "choices": ["aof", "rdb"]}, "v: 'lru' is not one of: aof, rdb"),
+        ({"value": "", "nonempty": True}, "v must not be empty"),
+        ({"value": 5, "prot": True}, "v: unknown rule keys prot"),
+    ],
+)
+def test_bad_values_are_named(rule, needle):
+    errors = value_errors({"v": rule})
+    assert len(errors) == 1 and needle in errors[0], errors
+
+
+def test_each_names_the_element_and_reports_all():
+    errors = value_errors(
+        {
+            "redis_bind": {"value": ["127.0.0.1", "0.0.0.0", "nope"], "each": True, "address": True},
+            "redis_port": {"value": 0, "port": True},
+            "x": {"value": "a", "each": True},
+        }
+    )
+    assert errors == [
+        "redis_bind[1]: '0.0.0.0' listens on every address, including public ones",
+        "redis_bind[2]: 'nope' is not an IP address",
+        "redis_port: 0 is out of range (1-65535)",
+        "x: 'a' must be a list",
+    ]
+
+
+def test_value_errors_never_raises():
+    assert value_errors("nope") == ["value_errors needs a dict of rules, got str"]
+    assert value_errors({"v": "x"}) == ["v: the rule needs a value"]

@@ -335,3 +335,93 @@ class ResourceModule:
         if self.module._diff and (self._before is not None or self._after is not None):
             self.result["diff"] = {"before": self._before, "after": self._after}
         self.module.exit_json(**self.result)
+
+
+class ClusterChild(ResourceModule):
+    """A named child of a managed database cluster (a database, a user),
+    the same for every provider: the options, the messages, the check of the
+    input, the diff and the present/absent hooks.
+
+    A provider's subclass (mixed with its own ResourceModule subclass, which
+    brings the client) says only how the children are addressed and fetched:
+
+    * :meth:`path` -- the path of the collection, or of one child below it;
+    * :meth:`fetch_child` -- one child by its key, ``None`` when absent;
+    * :meth:`list_children` -- every child, when children are addressed by an
+      id rather than by their name;
+    * :meth:`unwrap` -- the child in the answer of a create.
+    """
+
+    #: the path segment below the cluster (``dbs``, ``users``, ``database``...)
+    collection = None
+    #: how messages name one (``database``, ``database user``)
+    noun = None
+    #: the key that holds the name in the API's answers
+    name_field = "name"
+    #: the key that addresses one child in a path (its name, or an id)
+    key_field = "name"
+
+    @classmethod
+    def child_argument_spec(cls):
+        """``cluster_id``, ``name`` and ``state``."""
+        spec = state_argument_spec()
+        spec.update(
+            cluster_id=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+        )
+        return spec
+
+    # -- provider-specific ----------------------------------------------------
+    def path(self, *rest):
+        """The collection's path, or the path of ``rest`` below it."""
+        raise NotImplementedError
+
+    def fetch_child(self, key):
+        """The child addressed by ``key``, ``None`` when it does not exist."""
+        raise NotImplementedError
+
+    def list_children(self):
+        """Every child of the cluster (only used when children are addressed
+        by an id, not by their name)."""
+        raise NotImplementedError
+
+    def unwrap(self, answer):
+        """The child in the answer of a create."""
+        return answer
+
+    # -- the same for every provider --------------------------------------------
+    def child_key(self, resource):
+        return resource.get(self.key_field)
+
+    def label(self):
+        return "%s %s" % (self.noun, self.params["name"])
+
+    def validate(self):
+        for option in ("name", "cluster_id"):
+            if not (self.params.get(option) or "").strip():
+                self.fail("%s must not be empty" % option)
+
+    def lookup(self):
+        name = self.params["name"]
+        if self.key_field == self.name_field:
+            return self.fetch_child(name)
+        found = [child for child in self.list_children() if child and child.get(self.name_field) == name]
+        return self.one_match(found, "%ss named %r" % (self.noun, name))
+
+    def desired(self):
+        return {"name": self.params["name"]}
+
+    def view(self, resource):
+        return {"name": resource.get(self.name_field, resource.get("name"))}
+
+    def planned(self, desired):
+        return {self.name_field: desired["name"]}
+
+    def create(self, desired):
+        return self.unwrap(self.client.post(self.path(), desired))
+
+    def delete(self, current):
+        self.client.delete(self.path(self.child_key(current)))
+
+    def lookup_deleted(self, current):
+        return self.fetch_child(self.child_key(current))

@@ -28,11 +28,11 @@ from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit
 from ansible.module_utils.urls import fetch_url, open_url
 from ansible_collections.baobab.webstack.plugins.module_utils._base import (
     ApiError,
+    ClusterChild,
     ResourceModule,
     UncertainWrite,
     WaitTimeout,
     never_sent,
-    state_argument_spec,
 )
 
 DEFAULT_API_URL = "https://api.digitalocean.com/v2"
@@ -391,23 +391,13 @@ class DigitalOceanModule(ResourceModule):
         return items[0] if items else None
 
 
-class DatabaseChild(DigitalOceanModule):
+class DatabaseChild(ClusterChild, DigitalOceanModule):
     """A database or a user of a managed cluster, addressed by its name
     below ``databases/{cluster_id}/{collection}``."""
 
-    #: the path segment below the cluster (``dbs``, ``users``)
-    collection = None
-    #: how messages name one (``database``, ``database user``)
-    noun = None
-
     @classmethod
     def argument_spec(cls):
-        spec = state_argument_spec()
-        spec.update(
-            cluster_id=dict(type="str", required=True),
-            name=dict(type="str", required=True),
-        )
-        return spec
+        return cls.child_argument_spec()
 
     @classmethod
     def main(cls):
@@ -416,24 +406,12 @@ class DatabaseChild(DigitalOceanModule):
     def path(self, *rest):
         return "/".join(["databases/%s/%s" % (self.params["cluster_id"], self.collection), *rest])
 
-    def label(self):
-        return "%s %s" % (self.noun, self.params["name"])
-
-    def lookup(self):
-        found = self.client.get_or_none(self.path(self.params["name"]))
+    def fetch_child(self, key):
+        found = self.client.get_or_none(self.path(key))
         return found.get(self.resource_name) if found else None
 
-    def desired(self):
-        return {"name": self.params["name"]}
-
-    def view(self, resource):
-        return {"name": resource.get("name")}
-
-    def create(self, desired):
-        return self.client.post(self.path(), desired)[self.resource_name]
-
-    def delete(self, current):
-        self.client.delete(self.path(self.params["name"]))
+    def unwrap(self, answer):
+        return answer[self.resource_name]
 
 
 def droplet_ips(droplet):

@@ -15,6 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ansible_collections.baobab.webstack.plugins.modules import (
     do_database_cluster,
+    do_database_db,
+    do_database_user,
     do_domain_record,
     do_droplet,
     do_load_balancer,
@@ -244,6 +246,8 @@ def test_domain_record_input_is_checked_before_the_first_request(extra, message)
     (do_load_balancer, {"name": "lb", "forwarding_rules": [dict(RULE, target_port=0)]},
      "forwarding_rules[0].target_port"),
     (do_droplet, {"name": "", "region": "fra1"}, "name must not be empty"),
+    (do_database_db, {"cluster_id": CLUSTER["id"], "name": " "}, "name must not be empty"),
+    (do_database_user, {"cluster_id": "", "name": "shop"}, "cluster_id must not be empty"),
 ])
 def test_do_input_is_checked_before_the_first_request(module, extra, message):
     with LocalApi(lambda ex: (500, {"id": "unexpected", "message": "no request expected"})) as api:

@@ -43,7 +43,10 @@ description:
     address, that is public (or unspecified, which listens everywhere) is refused unless
     the rule's C(public_ok) is true; C(opt_in) names the variable that allows it. With
     C(each), the value is a list and every element is checked, named by its index. A
-    value that is V(null) or an empty string is skipped unless C(nonempty) is set.
+    value that is V(null) or an empty string is skipped unless C(nonempty) is set. With
+    C(each) and C(field), the value is a list of dicts and the rule applies to that key of
+    every entry that has it; the name C(php_fpm_pools.max_children) then gives messages
+    such as C(php_fpm_pools[1].max_children).
   - Every filter returns messages that name the variable and the entry, such as
     C(postgis_hba_entries[2].address), and never raises.
 options:
@@ -366,6 +369,7 @@ RULE_KEYS = frozenset(
         "public_ok",
         "opt_in",
         "each",
+        "field",
     )
 )
 
@@ -484,7 +488,16 @@ def _value_errors(rules):
             if not isinstance(value, (list, tuple)):
                 errors.append("%s: %s must be a list" % (variable, _fmt(value)))
                 continue
-            items = [("%s[%d]" % (variable, index), item) for index, item in enumerate(value)]
+            field = rule.get("field")
+            if field:
+                base = variable[: -len(field) - 1] if variable.endswith("." + field) else variable
+                items = [
+                    ("%s[%d].%s" % (base, index, field), entry[field])
+                    for index, entry in enumerate(value)
+                    if isinstance(entry, dict) and field in entry
+                ]
+            else:
+                items = [("%s[%d]" % (variable, index), item) for index, item in enumerate(value)]
             if rule.get("nonempty") and not items:
                 errors.append("%s must not be empty" % variable)
         else:

@@ -383,3 +383,10 @@ def test_each_names_the_element_and_reports_all():
 def test_value_errors_never_raises():
     assert value_errors("nope") == ["value_errors needs a dict of rules, got str"]
     assert value_errors({"v": "x"}) == ["v: the rule needs a value"]
+
+
+def test_each_field_names_the_entry_and_its_key():
+    pools = [{"name": "app", "max_children": 8}, {"name": "api", "max_children": 0}, {"name": "x"}]
+    assert value_errors(
+        {"php_fpm_pools.max_children": {"value": pools, "each": True, "field": "max_children", "min": 1}}
+    ) == ["php_fpm_pools[1].max_children: 0 must be at least 1"]

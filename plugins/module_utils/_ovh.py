@@ -38,6 +38,7 @@ from ansible_collections.baobab.webstack.plugins.module_utils._base import (
     ResourceModule,
     UncertainWrite,
     WaitTimeout,
+    changed_keys,
     never_sent,
     state_argument_spec,
 )
@@ -315,6 +316,72 @@ class OvhModule(ResourceModule):
     def one_match(self, items, what):
         return single(items, what)
 
+    # -- hooks shared by the OVHcloud resource modules --------------------------
+    # ``desired()`` returns a :class:`Desired` already in the shape of
+    # ``show()`` (the diff view of a resource the API returned), so ``view``
+    # and ``differences`` work on both.
+
+    #: statuses meaning "on its way out" (a delete in progress counts as done)
+    gone_statuses = ()
+
+    def resource_path(self, resource_id):
+        """API path of one resource (used to confirm deletes and wait for them)."""
+        raise NotImplementedError
+
+    def show(self, resource):
+        """The diff view of a resource as the API returns it."""
+        return resource
+
+    def view(self, resource):
+        if not resource:
+            return {}
+        if isinstance(resource, Desired):
+            return dict(resource)
+        return self.show(resource)
+
+    def differences(self, current, desired):
+        return changed_keys(desired, self.show(current), self.updatable)
+
+    def curate(self, resource):
+        """The returned resource: the documented keys plus ``raw``."""
+        return resource
+
+    def set_resource(self, resource):
+        self.result[self.resource_name] = self.curate(resource) if resource else {}
+
+    def fetch(self, resource_id):
+        """The resource, ``None`` once it is gone or being deleted."""
+        found = self.client.get(self.resource_path(resource_id), absent_ok=True)
+        if found and self.gone_statuses and status_of(found) in self.gone_statuses:
+            return None
+        return found
+
+    def lookup_deleted(self, current):
+        return self.fetch(current["id"])
+
+    def ensure_absent(self, current):
+        super(OvhModule, self).ensure_absent(current)
+        if current is not None and not self.check_mode and self.params.get("wait"):
+            path = self.resource_path(current["id"])
+            self.wait_until("GET %s" % path, lambda: self.client.get(path, absent_ok=True),
+                            lambda found: found is None or status_of(found) == "DELETED")
+
+
+class Desired(dict):
+    """The wanted state of a resource, in the shape of its diff view."""
+
+
+def status_of(resource):
+    for key in ("status", "provisioningStatus"):
+        if key in (resource or {}):
+            return resource[key]
+    return None
+
+
+def first(items):
+    items = list(items or [])
+    return items[0] if items else None
+
 
 class DatabaseChild(OvhModule):
     """A database or a user of a managed PostgreSQL service, found by its
@@ -398,6 +465,28 @@ def instance_addresses(instance):
         elif addr.get("ip"):
             out["private"].append(addr["ip"])
     return out
+
+
+def curated_instance(instance):
+    """An instance in the collection's shared vocabulary (``raw``: the API's object)."""
+    instance = instance or {}
+    addresses = instance_addresses(instance)
+    flavor = instance.get("flavor")
+    image = instance.get("image")
+    return {
+        "id": instance.get("id"),
+        "name": instance.get("name"),
+        "region": instance.get("region"),
+        "status": instance.get("status"),
+        "flavor": flavor.get("name") if isinstance(flavor, dict) else flavor or instance.get("flavorId"),
+        "image": image.get("name") if isinstance(image, dict) else image or instance.get("imageId"),
+        "public_ipv4": addresses["public_ipv4"],
+        "public_ipv6": addresses["public_ipv6"],
+        "private_ipv4": first(a.get("ip") for a in instance.get("ipAddresses") or []
+                              if a.get("type") != "public" and a.get("version", 4) == 4 and a.get("ip")),
+        "addresses": addresses,
+        "raw": dict((k, v) for k, v in instance.items() if k != "addresses"),
+    }
 
 
 def find_instance(api, service_name, name, region):

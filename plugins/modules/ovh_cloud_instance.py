@@ -86,7 +86,7 @@ EXAMPLES = r"""
 
 - name: Show its address
   ansible.builtin.debug:
-    msg: "{{ app.instance.addresses.public_ipv4 }}"
+    msg: "{{ app.instance.public_ipv4 }}"
 
 - name: Delete it
   baobab.webstack.ovh_cloud_instance:
@@ -99,25 +99,68 @@ EXAMPLES = r"""
 RETURN = r"""
 instance:
   description:
-    - The instance as the API describes it, plus C(addresses) (C(public_ipv4), C(public_ipv6), C(private)).
-    - Empty when absent.
+    - The instance in the collection's shared vocabulary (the same keys as M(baobab.webstack.do_droplet) where
+      they apply). Empty when absent.
+    - In check mode, what would be created, with the keys known before creation.
   returned: always
   type: dict
-  sample:
-    id: 4c2a1f34-0000-4000-8000-000000000001
-    name: ksm-app-1
-    region: GRA11
-    status: ACTIVE
-    addresses: {"public_ipv4": "51.0.0.10", "public_ipv6": null, "private": ["10.0.0.10"]}
+  contains:
+    id:
+      description: ID of the instance.
+      type: str
+      sample: 4c2a1f34-0000-4000-8000-000000000001
+    name:
+      description: Name of the instance.
+      type: str
+      sample: ksm-app-1
+    region:
+      description: Region of the instance.
+      type: str
+      sample: GRA11
+    status:
+      description: Status as the API reports it (V(BUILD), V(ACTIVE)...).
+      type: str
+      sample: ACTIVE
+    flavor:
+      description: Flavor name.
+      type: str
+      sample: b2-7
+    image:
+      description: Image name.
+      type: str
+      sample: Debian 12
+    public_ipv4:
+      description: Public IPv4 address; V(null) until one is assigned.
+      type: str
+      sample: 51.0.0.10
+    public_ipv6:
+      description: Public IPv6 address, V(null) when there is none.
+      type: str
+      sample: "2001:db8::10"
+    private_ipv4:
+      description: First IPv4 address on a private network, V(null) when the instance has none.
+      type: str
+      sample: 10.0.0.10
+    addresses:
+      description:
+        - Deprecated, use RV(instance.public_ipv4), RV(instance.public_ipv6) and RV(instance.private_ipv4).
+        - C(public_ipv4), C(public_ipv6) and C(private) (every private address).
+      type: dict
+      sample: {"public_ipv4": "51.0.0.10", "public_ipv6": null, "private": ["10.0.0.10"]}
+    raw:
+      description: The instance as the OVHcloud API returns it. Provider-specific, not meant for playbooks.
+      type: dict
+      sample: {"id": "4c2a1f34-0000-4000-8000-000000000001", "flavorId": "gra11-b2-7", "ipAddresses": []}
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._base import ApiError  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
+    Desired,
     OvhModule,
     cloud_argument_spec,
+    curated_instance,
     find_instance,
-    instance_addresses,
     quote_segment,
     resolve_network,
     wait_argument_spec,
@@ -126,43 +169,36 @@ from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # n
 
 class Instance(OvhModule):
     resource_name = "instance"
+    gone_statuses = ("DELETING", "DELETED")
+    updatable = ("flavor",)
+
+    def label(self):
+        return "instance %s in %s" % (self.params["name"], self.params["region"])
+
+    def resource_path(self, resource_id=None):
+        base = "%s/instance" % self.project
+        return base if resource_id is None else "%s/%s" % (base, quote_segment(resource_id))
 
     def resolve(self, kind, value):
-        items = self.client.get("%s/%s" % (self.project, kind), query={"region": self.params["region"]}) or []
+        region = self.params["region"]
+        items = self.client.get("%s/%s" % (self.project, kind), query={"region": region}) or []
         by_id = [i for i in items if i.get("id") == value]
         if by_id:
             return by_id[0]
-        found = self.one_match([i for i in items if i.get("name") == value and i.get("region", self.params["region"])
-                                == self.params["region"]], "%ss named %r in %s" % (kind, value, self.params["region"]))
+        found = self.one_match([i for i in items if i.get("name") == value and i.get("region", region) == region],
+                               "%ss named %r in %s" % (kind, value, region))
         if found is None:
-            self.fail("%s %r not found in region %s" % (kind, value, self.params["region"]))
+            self.fail("%s %r not found in region %s" % (kind, value, region))
         return found
 
-    def view(self, resource, flavor_name=None, image_name=None):
-        if not resource:
-            return {}
-        return {
-            "name": resource.get("name"),
-            "region": resource.get("region"),
-            "flavor": flavor_name or (resource.get("flavor") or {}).get("name") or resource.get("flavorId"),
-            "image": image_name or (resource.get("image") or {}).get("name") or resource.get("imageId"),
-        }
+    def show(self, resource):
+        curated = curated_instance(resource)
+        return dict((key, curated[key]) for key in ("name", "region", "flavor", "image"))
 
-    def path(self, inst_id=None):
-        base = "%s/instance" % self.project
-        return base if inst_id is None else "%s/%s" % (base, quote_segment(inst_id))
+    def curate(self, resource):
+        return curated_instance(resource)
 
-    def detail(self, inst_id):
-        inst = self.client.get(self.path(inst_id))
-        inst["addresses"] = instance_addresses(inst)
-        return inst
-
-    def wait_active(self, inst_id):
-        return self.wait_until(
-            "GET %s" % self.path(inst_id), lambda: self.client.get(self.path(inst_id)),
-            lambda i: i.get("status") == "ACTIVE", lambda i: i.get("status") == "ERROR")
-
-    def check_input(self):
+    def validate(self):
         p = self.params
         for key in ("name", "region"):
             if not p[key].strip():
@@ -173,9 +209,14 @@ class Instance(OvhModule):
         if any(not n.strip() for n in p["networks"] or []):
             self.fail("networks must not hold an empty name")
 
-    def still_there(self, inst_id):
-        inst = self.client.get(self.path(inst_id), absent_ok=True)
-        return inst if inst and inst.get("status") not in ("DELETING", "DELETED") else None
+    def lookup(self):
+        p = self.params
+        found = find_instance(self.client, p["service_name"], p["name"], p["region"])
+        return self.client.get(self.resource_path(found["id"])) if found else None
+
+    def desired(self):
+        p = self.params
+        return Desired(name=p["name"], region=p["region"], flavor=p["flavor"], image=p["image"])
 
     def check_region(self):
         """Fail naming the option when the region is not one of the project's."""
@@ -184,27 +225,8 @@ class Instance(OvhModule):
             self.fail("region %r is not a region of project %s (known: %s)"
                       % (self.params["region"], self.params["service_name"], ", ".join(sorted(regions)) or "none"))
 
-    def run(self):
-        p = self.params
-        self.check_input()
-        current = find_instance(self.client, p["service_name"], p["name"], p["region"])
-        if p["state"] == "absent":
-            self.set_diff(self.view(current), {})
-            if current and self.will_write():
-                self.delete_or_confirm(lambda: self.client.delete(self.path(current["id"])),
-                                       lambda: self.still_there(current["id"]), "instance %s" % p["name"])
-                if p["wait"]:
-                    self.wait_until("GET %s" % self.path(current["id"]),
-                                    lambda: self.client.get(self.path(current["id"]), absent_ok=True),
-                                    lambda i: i is None or i.get("status") == "DELETED")
-            self.set_resource({})
-            return
-        if current is None:
-            self.create()
-        else:
-            self.update(self.detail(current["id"]))
-
-    def create(self):
+    def check_create(self, desired):
+        """Resolve names to IDs; an unknown region is named before any flavor."""
         p = self.params
         if not p["flavor"] or not p["image"]:
             self.fail("flavor and image are required to create instance %s" % p["name"])
@@ -212,6 +234,7 @@ class Instance(OvhModule):
         self.check_region()
         flavor = self.resolve("flavor", p["flavor"])
         image = self.resolve("image", p["image"])
+        desired.update(flavor=flavor["name"], image=image["name"])
         body = {"name": p["name"], "region": p["region"], "flavorId": flavor["id"], "imageId": image["id"],
                 "monthlyBilling": p["monthly_billing"]}
         if p["ssh_key"]:
@@ -234,42 +257,45 @@ class Instance(OvhModule):
                         raise
         if p["user_data"]:
             body["userData"] = p["user_data"]
-        wanted = self.view({"name": p["name"], "region": p["region"]}, flavor["name"], image["name"])
-        self.set_diff({}, wanted)
-        if not self.will_write():
-            self.set_resource(dict(wanted, status="BUILD", addresses={}))
-            return
-        created = self.create_or_adopt(
-            lambda: self.client.post(self.path(), body),
-            lambda: find_instance(self.client, p["service_name"], p["name"], p["region"]),
-            "instance %s in %s" % (p["name"], p["region"]))
-        if self.params["wait"]:
-            self.wait_active(created["id"])
-        self.set_resource(self.detail(created["id"]))
+        self.body = body
 
-    def update(self, current):
+    def create(self, desired):
+        return self.client.post(self.resource_path(), self.body)
+
+    def planned(self, desired):
+        return dict(desired, status="BUILD")
+
+    def differences(self, current, desired):
         p = self.params
-        before = self.view(current)
-        after = dict(before)
-        if p["image"] and p["image"] not in (before["image"], current.get("imageId")):
-            self.module.warn("instance %s runs image %s; image only applies at creation" % (p["name"], before["image"]))
+        shown = self.show(current)
+        if p["image"] and p["image"] not in (shown["image"], current.get("imageId")):
+            self.module.warn("instance %s runs image %s; image only applies at creation" % (p["name"], shown["image"]))
         if p["monthly_billing"] and not current.get("monthlyBilling"):
             self.module.warn("instance %s is billed hourly; monthly billing only applies at creation" % p["name"])
-        resize = None
-        if p["flavor"] and p["flavor"] not in (before["flavor"], (current.get("flavor") or {}).get("id")):
-            resize = self.resolve("flavor", p["flavor"])
-            after["flavor"] = resize["name"]
-        self.set_diff(before, after)
-        if resize is None:
-            self.set_resource(current)
-            return
-        if not self.will_write():
-            self.set_resource(dict(current, flavor=resize))
-            return
-        self.client.post("%s/resize" % self.path(current["id"]), {"flavorId": resize["id"]})
-        if p["wait"]:
-            self.wait_active(current["id"])
-        self.set_resource(self.detail(current["id"]))
+        desired.update(image=shown["image"])
+        if not p["flavor"] or p["flavor"] in (shown["flavor"], (current.get("flavor") or {}).get("id")):
+            desired.update(flavor=shown["flavor"])
+            return []
+        self.resize = self.resolve("flavor", p["flavor"])
+        desired.update(flavor=self.resize["name"])
+        return ["flavor"]
+
+    def planned_update(self, current, desired, changes):
+        return dict(current, flavor=self.resize)
+
+    def update(self, current, desired, changes):
+        self.client.post("%s/resize" % self.resource_path(current["id"]), {"flavorId": self.resize["id"]})
+        return current
+
+    def wait(self, resource):
+        path = self.resource_path(resource["id"])
+        if self.params["wait"]:
+            self.wait_until("GET %s" % path, lambda: self.client.get(path),
+                            lambda i: i.get("status") == "ACTIVE", lambda i: i.get("status") == "ERROR")
+        return self.client.get(path)
+
+    def delete(self, current):
+        self.client.delete(self.resource_path(current["id"]))
 
 
 def main():

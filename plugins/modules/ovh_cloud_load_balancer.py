@@ -150,20 +150,66 @@ EXAMPLES = r"""
 
 RETURN = r"""
 load_balancer:
-  description: The load balancer (empty when absent), with C(listeners), C(pools) and C(members) (by pool ID).
+  description:
+    - The load balancer in the collection's shared vocabulary. Empty when absent.
+    - In check mode, a load balancer that would be created only has RV(load_balancer.name) and
+      RV(load_balancer.region).
   returned: always
   type: dict
-  sample:
-    id: 5e6f...
-    name: ksm-lb
-    region: GRA11
-    provisioningStatus: active
-    vipAddress: 10.42.0.5
-    floatingIp: {"id": "f1...", "ip": "51.0.0.99"}
+  contains:
+    id:
+      description: ID of the load balancer.
+      type: str
+      sample: 5e6f0000-0000-4000-8000-000000000001
+    name:
+      description: Name of the load balancer.
+      type: str
+      sample: ksm-lb
+    region:
+      description: Region of the load balancer.
+      type: str
+      sample: GRA11
+    status:
+      description: Provisioning status (V(creating), V(active), V(error)...).
+      type: str
+      sample: active
+    flavor:
+      description: ID of the load balancer flavor.
+      type: str
+      sample: 2ba3b6c0-0000-4000-8000-000000000001
+    floating_ipv4:
+      description: Public floating IP of the load balancer, V(null) without one.
+      type: str
+      sample: 51.0.0.99
+    public_ipv4:
+      description: The address clients reach, the same as RV(load_balancer.floating_ipv4).
+      type: str
+      sample: 51.0.0.99
+    private_ipv4:
+      description: Virtual IP of the load balancer on its private network.
+      type: str
+      sample: 10.42.0.5
+    listeners:
+      description: Listeners, by port.
+      type: list
+      elements: dict
+      sample: [{"port": 80, "protocol": "http"}, {"port": 443, "protocol": "tcp"}]
+    members:
+      description: Addresses of the members of its pools.
+      type: list
+      elements: str
+      sample: ["10.42.0.11", "10.42.0.12"]
+    raw:
+      description:
+        - The load balancer as the OVHcloud API returns it, with its C(listeners), C(pools) and C(members) (by pool
+          ID). Provider-specific, not meant for playbooks.
+      type: dict
+      sample: {"id": "5e6f...", "provisioningStatus": "active", "floatingIp": {"id": "f1...", "ip": "51.0.0.99"}}
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
+    Desired,
     OvhModule,
     cloud_argument_spec,
     quote_segment,
@@ -181,10 +227,17 @@ def pool_protocol(listener):
 
 class LoadBalancer(OvhModule):
     resource_name = "load_balancer"
+    gone_statuses = ("deleting",)
 
     def path(self, *rest):
         base = "%s/region/%s/loadbalancing" % (self.project, quote_segment(self.params["region"]))
         return "/".join([base] + [quote_segment(r) for r in rest])
+
+    def resource_path(self, resource_id):
+        return self.path("loadbalancer", resource_id)
+
+    def label(self):
+        return "load balancer %s in %s" % (self.params["name"], self.params["region"])
 
     def find(self):
         items = self.client.get(self.path("loadbalancer")) or []
@@ -204,24 +257,35 @@ class LoadBalancer(OvhModule):
         for pool in pools:
             members[pool["id"]] = self.client.get(self.path("pool", pool["id"], "member")) or []
             monitors[pool["id"]] = self.client.get(self.path("healthMonitor"), query={"poolId": pool["id"]}) or []
-        return listeners, pools, members, monitors
+        return dict(listeners=listeners, pools=pools, members=members, monitors=monitors)
 
-    @staticmethod
-    def view(lb, listeners, pools, members):
-        if not lb:
-            return {}
+    def show(self, lb):
+        members = lb.get("members") or {}
         return {
             "name": lb.get("name"),
-            "listeners": sorted("%s/%s" % (li.get("protocol"), li.get("port")) for li in listeners),
+            "listeners": sorted("%s/%s" % (li.get("protocol"), li.get("port")) for li in lb.get("listeners") or []),
             "members": sorted(set(m.get("address") for ms in members.values() for m in ms)),
-            "algorithms": sorted(set(p.get("algorithm") for p in pools)),
+            "algorithms": sorted(set(p.get("algorithm") for p in lb.get("pools") or [])),
         }
 
-    def still_there(self, lb_id):
-        lb = self.client.get(self.path("loadbalancer", lb_id), absent_ok=True)
-        return lb if lb and lb.get("provisioningStatus") != "deleting" else None
+    def curate(self, lb):
+        floating = lb.get("floatingIp") or {}
+        listeners = [{"port": li.get("port"), "protocol": li.get("protocol")} for li in lb.get("listeners") or []]
+        return {
+            "id": lb.get("id"),
+            "name": lb.get("name"),
+            "region": lb.get("region", self.params["region"]),
+            "status": lb.get("provisioningStatus"),
+            "flavor": lb.get("flavorId"),
+            "public_ipv4": floating.get("ip"),
+            "floating_ipv4": floating.get("ip"),
+            "private_ipv4": lb.get("vipAddress"),
+            "listeners": sorted(listeners, key=lambda li: li["port"] or 0),
+            "members": self.show(lb)["members"],
+            "raw": dict((k, v) for k, v in lb.items() if k != "monitors"),
+        }
 
-    def check_input(self):
+    def validate(self):
         p = self.params
         for key in ("name", "region", "flavor"):
             if not (p[key] or "").strip():
@@ -243,47 +307,45 @@ class LoadBalancer(OvhModule):
             if not member["address"].strip():
                 self.fail("members[%d].address must not be empty" % index)
 
-    def run(self):
-        p = self.params
-        self.check_input()
+    def lookup(self):
         lb = self.find()
-        listeners, pools, members, monitors = self.children(lb["id"]) if lb else ([], [], {}, {})
-        before = self.view(lb, listeners, pools, members)
-        if p["state"] == "absent":
-            self.set_diff(before, {})
-            if lb and self.will_write():
-                self.delete_or_confirm(lambda: self.client.delete(self.path("loadbalancer", lb["id"])),
-                                       lambda: self.still_there(lb["id"]), "load balancer %s" % p["name"])
-                if p["wait"]:
-                    self.wait_until("GET %s" % self.path("loadbalancer", lb["id"]),
-                                    lambda: self.client.get(self.path("loadbalancer", lb["id"]), absent_ok=True),
-                                    lambda x: x is None)
-            self.set_resource({})
-            return
+        return dict(lb, **self.children(lb["id"])) if lb else None
 
-        after = {"name": p["name"],
-                 "listeners": sorted("%s/%s" % (li["protocol"], li["port"]) for li in p["listeners"]),
-                 "members": sorted(set(m["address"] for m in p["members"])) if p["listeners"] else [],
-                 "algorithms": sorted(set(li["algorithm"] for li in p["listeners"]))}
-        plan = self.plan(lb, listeners, pools, members, monitors)
-        self.set_diff(before, after)
-        if lb is not None and not plan:
-            self.set_resource(self.describe(lb["id"]))
-            return
-        if not self.will_write():
-            self.set_resource(dict(lb or {"name": p["name"], "region": p["region"]}))
-            return
-        if lb is None:
-            lb = self.create()
-            self.apply_missing(lb["id"])
-        else:
-            for step in plan:
-                step(lb["id"])
-                self.wait_active(lb["id"])
-        self.set_resource(self.describe(lb["id"]))
+    def desired(self):
+        p = self.params
+        return Desired(name=p["name"],
+                       listeners=sorted("%s/%s" % (li["protocol"], li["port"]) for li in p["listeners"]),
+                       members=sorted(set(m["address"] for m in p["members"])) if p["listeners"] else [],
+                       algorithms=sorted(set(li["algorithm"] for li in p["listeners"])))
+
+    def planned(self, desired):
+        return {"name": self.params["name"], "region": self.params["region"]}
+
+    def differences(self, current, desired):
+        self.steps = self.plan(current)
+        # any step shows the whole wanted state, as a listener or member list
+        return sorted(desired) if self.steps else []
+
+    def planned_update(self, current, desired, changes):
+        return current
+
+    def update(self, current, desired, changes):
+        for step in self.steps:
+            step(current["id"])
+            self.wait_active(current["id"])
+        return current
+
+    def wait(self, resource):
+        """After a creation (or an adoption), add every missing listener; return the whole balancer."""
+        self.wait_active(resource["id"])
+        self.apply_missing(resource["id"])
+        return self.describe(resource["id"])
+
+    def delete(self, current):
+        self.client.delete(self.path("loadbalancer", current["id"]))
 
     # -- creation ------------------------------------------------------------
-    def create(self):
+    def create(self, desired):
         p = self.params
         if not p["network_id"] or not p["subnet_id"]:
             self.fail("network_id and subnet_id are required to create load balancer %s" % p["name"])
@@ -296,34 +358,23 @@ class LoadBalancer(OvhModule):
         if p["floating_ip"]:
             private["floatingIpCreate"] = {"description": p["name"]}
         body = {"flavorId": flavor["id"], "name": p["name"], "network": {"private": private}}
-
-        def adopt():
-            found = self.find()
-            return {"adopted": found} if found else None
-
-        operation = self.create_or_adopt(lambda: self.client.post(self.path("loadbalancer"), body), adopt,
-                                         "load balancer %s in %s" % (p["name"], p["region"]))
-        if "adopted" in operation:
-            lb_id = operation["adopted"]["id"]
-        else:
-            operation = self.client.wait_operation(p["service_name"], operation["id"])
-            lb_id = operation.get("resourceId")
+        operation = self.client.wait_operation(p["service_name"], self.client.post(self.path("loadbalancer"),
+                                                                                   body)["id"])
+        lb_id = operation.get("resourceId")
         if not lb_id:
             # resourceId is optional in the reference: wait until the new balancer is listed
             found = self.wait_until("GET %s (load balancer %s created by operation %s)"
                                     % (self.path("loadbalancer"), p["name"], operation.get("id")),
                                     self.find, lambda x: x is not None)
             lb_id = found["id"]
-        self.wait_active(lb_id)
         return {"id": lb_id}
 
     # -- reconciliation --------------------------------------------------------
-    def plan(self, lb, listeners, pools, members, monitors):
+    def plan(self, lb):
         """Steps (callables taking the load balancer ID) that make the children match the options.
 
         A new load balancer needs everything: ``apply_missing`` adds it right after the creation."""
-        if lb is None:
-            return ["create"]
+        listeners, pools, members, monitors = lb["listeners"], lb["pools"], lb["members"], lb["monitors"]
         steps = []
         wanted_ports = dict((li["port"], li) for li in self.params["listeners"])
         for listener in listeners:
@@ -426,9 +477,7 @@ class LoadBalancer(OvhModule):
                 self.wait_active(lb_id)
 
     def describe(self, lb_id):
-        lb = self.client.get(self.path("loadbalancer", lb_id))
-        listeners, pools, members, _monitors = self.children(lb_id)
-        return dict(lb, listeners=listeners, pools=pools, members=members)
+        return dict(self.client.get(self.path("loadbalancer", lb_id)), **self.children(lb_id))
 
 
 def main():

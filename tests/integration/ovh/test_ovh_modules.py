@@ -295,7 +295,13 @@ def load_balancer_scenario(fake, play):
                        (443, "10.42.0.12", 443)]
     (monitor,) = fake.monitors.values()
     assert monitor["monitorType"] == "http" and monitor["httpConfiguration"]["urlPath"] == "/health"
-    assert run.tasks()["lb"]["load_balancer"]["floatingIp"] == lb["floatingIp"]
+    returned = run.tasks()["lb"]["load_balancer"]
+    assert returned["floating_ipv4"] == returned["public_ipv4"] == lb["floatingIp"]["ip"]
+    assert returned["private_ipv4"] == lb["vipAddress"] and returned["status"] == "active"
+    assert (returned["id"], returned["name"], returned["region"]) == (lb["id"], "front", "GRA11")
+    assert returned["listeners"] == [{"port": 80, "protocol": "http"}, {"port": 443, "protocol": "tcp"}]
+    assert returned["members"] == ["10.42.0.11", "10.42.0.12"]
+    assert returned["raw"]["floatingIp"] == lb["floatingIp"]
 
     mark = len(fake.requests)
     run = play(LOAD_BALANCER)

@@ -15,8 +15,7 @@ SCENARIO = Path(__file__).resolve().parents[1]
 def fetch(host, url, site, extra=""):
     """Status, headers (lower-case names) and body of one request to the local nginx."""
     out = host.run(
-        f"curl -s -S -D /tmp/h -o /tmp/b -H 'Host: {site}' {extra} '{url}'; "
-        "cat /tmp/h; echo '===BODY==='; cat /tmp/b"
+        f"curl -s -S -D /tmp/h -o /tmp/b -H 'Host: {site}' {extra} '{url}'; cat /tmp/h; echo '===BODY==='; cat /tmp/b"
     )
     assert out.rc == 0, out.stderr
     head, body = out.stdout.split("===BODY===\n", 1)
@@ -118,7 +117,9 @@ def test_redirect_site_keeps_the_path(host):
 
 def test_gzip(host):
     host.run("head -c 4000 /dev/zero | tr '\\0' a > /srv/static/big.txt")
-    res = host.run("curl -s -D - -o /dev/null -H 'Host: static.test' -H 'Accept-Encoding: gzip' http://127.0.0.1/big.txt")
+    res = host.run(
+        "curl -s -D - -o /dev/null -H 'Host: static.test' -H 'Accept-Encoding: gzip' http://127.0.0.1/big.txt"
+    )
     assert "content-encoding: gzip" in res.stdout.lower()
 
 
@@ -132,9 +133,7 @@ def test_acme_challenge_is_served_on_port_80_for_every_name(host):
 def test_tls_site_redirects_http_and_serves_https(host):
     status, headers, _ = fetch(host, "http://127.0.0.1/page?x=1", "secure.test")
     assert status == 301 and headers["location"] == "https://secure.test/page?x=1"
-    status, headers, body = fetch(
-        host, "https://secure.test/", "secure.test", "-k --resolve secure.test:443:127.0.0.1"
-    )
+    status, headers, body = fetch(host, "https://secure.test/", "secure.test", "-k --resolve secure.test:443:127.0.0.1")
     assert status == 200 and body == "static home\n"
     assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
     assert headers["x-content-type-options"] == "nosniff"
@@ -151,7 +150,9 @@ def test_old_tls_versions_are_refused(host):
     for flag in ("--tls-max 1.1 --tlsv1.0", "--tls-max 1.0 --tlsv1.0"):
         res = host.run(f"curl -sk -o /dev/null {flag} --resolve secure.test:443:127.0.0.1 https://secure.test/")
         assert res.rc != 0, flag
-    res = host.run("curl -sk -o /dev/null --tlsv1.2 --tls-max 1.2 --resolve secure.test:443:127.0.0.1 https://secure.test/")
+    res = host.run(
+        "curl -sk -o /dev/null --tlsv1.2 --tls-max 1.2 --resolve secure.test:443:127.0.0.1 https://secure.test/"
+    )
     assert res.rc == 0
 
 
@@ -166,15 +167,12 @@ def test_testssl_grades_the_tls_site(host):
     summary = {k: findings[k]["finding"] for k in findings if k.startswith(("SSL", "TLS", "cipherlist", "HSTS"))}
     print("testssl.sh summary:", json.dumps(summary, indent=1))
     # kept after the scenario's destroy, for the record
-    Path(tempfile.gettempdir(), f"testssl-{host.backend.get_hostname()}.json").write_text(
-        json.dumps(summary, indent=1)
-    )
+    Path(tempfile.gettempdir(), f"testssl-{host.backend.get_hostname()}.json").write_text(json.dumps(summary, indent=1))
     for proto in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
         assert findings[proto]["finding"].startswith("not offered"), (proto, findings[proto])
     assert findings["TLS1_2"]["finding"].startswith("offered")
     assert findings["TLS1_3"]["finding"].startswith("offered")
-    for weak in ("cipherlist_NULL", "cipherlist_aNULL", "cipherlist_EXPORT", "cipherlist_LOW",
-                 "cipherlist_3DES_IDEA"):
+    for weak in ("cipherlist_NULL", "cipherlist_aNULL", "cipherlist_EXPORT", "cipherlist_LOW", "cipherlist_3DES_IDEA"):
         assert findings[weak]["finding"] == "not offered", (weak, findings[weak])
     # testssl.sh 3.0 (Debian 12) says AVERAGE, 3.2 (Debian 13) OBSOLETED: CBC suites
     cbc = [k for k in ("cipherlist_AVERAGE", "cipherlist_OBSOLETED") if k in findings]
@@ -190,7 +188,10 @@ def bad_run():
     inventory = os.environ["MOLECULE_INVENTORY_FILE"]
     return subprocess.run(
         ["ansible-playbook", "-i", inventory, str(SCENARIO / "bad_input.yml")],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -208,6 +209,78 @@ def test_bad_site_never_goes_live(host, bad_run):
     # the old configuration is still the one being served
     status, _, _ = fetch(host, "http://127.0.0.1/", "broken.test")
     assert status == 404
+
+
+def nginx_state(host):
+    return host.check_output("find /etc/nginx -type f | sort | xargs sha256sum; systemctl show -p MainPID nginx")
+
+
+BAD_VALUES = {
+    # the argument specs: a wrong type, a misspelt key, a value outside a closed set
+    "specs": (
+        {
+            "nginx_keepalive_requests": "lots",
+            "nginx_upstreams": [{"name": "app", "servers": [{"adress": "127.0.0.1:8081"}]}],
+            "nginx_sites": [{"name": "x", "server_names": ["x.test"], "type": "php"}],
+        },
+        [
+            "argument 'nginx_keepalive_requests' is of type",
+            "nginx_upstreams.servers.adress",
+            "value of type must be one of: laravel, spa, proxy, static, redirect, got: php",
+        ],
+    ),
+    # the role's own checks: ranges, formats, a dangerous value
+    "values": (
+        {
+            "nginx_test_bad_sites": [],
+            "nginx_worker_connections": 0,
+            "nginx_limit_req_status": 200,
+            "nginx_hsts_max_age": -1,
+            "nginx_client_max_body_size": "10 potatoes",
+            "nginx_real_ip_from": ["10.0.0.0/8", "10.0.0.300/8", "0.0.0.0/0"],
+        },
+        [
+            "nginx_worker_connections: 0 is out of range (64-1048576)",
+            "nginx_limit_req_status: 200 is out of range (400-599)",
+            "nginx_hsts_max_age: -1 must be at least 0",
+            "nginx_client_max_body_size: '10 potatoes' is not a size",
+            "nginx_real_ip_from[1]: '10.0.0.300/8' is not an IP network",
+            "nginx_real_ip_from: '0.0.0.0/0' trusts every client to name its own address",
+            "set nginx_real_ip_allow_any: true",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_VALUES))
+def test_bad_values_are_refused_before_any_change(host, case):
+    if host.backend.get_hostname() != "nginx-deb12":
+        pytest.skip("one host is enough for a refused run")
+    extra, needles = BAD_VALUES[case]
+    before = nginx_state(host)
+    run = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "--limit",
+            host.backend.get_hostname(),
+            "-e",
+            json.dumps(extra),
+            str(SCENARIO / "bad_input.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    for needle in needles:
+        assert needle in output, needle + "\n" + output
+    assert nginx_state(host) == before
+    status, _, body = fetch(host, "http://127.0.0.1/", "ksm.test")
+    assert status == 200 and "ksm spa" in body
 
 
 # --- crash recovery: the attacks of molecule/_shared/webstack_crash.py -----

@@ -186,15 +186,52 @@ def test_bad_acl_rule_fails_and_leaves_the_server_untouched(host):
     assert app(host, "SET", "laravel:still", "here") == "OK"
 
 
-def test_invalid_value_is_refused_before_any_change(host):
+def redis_state(host):
+    files = ("/etc/redis/users.acl", "/etc/redis/redis.conf", "/etc/redis/live.conf")
+    return {p: host.file(p).sha256sum for p in files}, main_pid(host)
+
+
+def test_wrong_types_and_choices_are_refused_before_any_change(host):
     only_on_debian12(host)
-    pid = main_pid(host)
-    run = run_converge(host, {"redis_maxmemory_policy": "sometimes"})
+    before = redis_state(host)
+    run = run_converge(host, {"redis_maxmemory_policy": "sometimes", "redis_port": "http"})
     output = run.stdout + run.stderr
-    assert run.returncode != 0
-    assert "redis_maxmemory_policy" in output
-    assert main_pid(host) == pid
+    assert run.returncode != 0, output
+    assert "value of redis_maxmemory_policy must be one of" in output
+    assert "argument 'redis_port' is of type" in output
+    assert redis_state(host) == before
     assert admin(host, "CONFIG", "GET", "maxmemory-policy").split()[1] == "noeviction"
+    assert app(host, "SET", "laravel:still", "here") == "OK"
+
+
+def test_out_of_range_and_public_values_are_refused_naming_each(host):
+    only_on_debian12(host)
+    before = redis_state(host)
+    bad = {
+        "redis_bind": ["127.0.0.1", "0.0.0.0", "51.38.1.2", "10.0.0.300"],
+        "redis_port": 70000,
+        "redis_databases": 0,
+        "redis_maxmemory_mb": -1,
+        "redis_save": ["60 10000", "often"],
+    }
+    run = run_converge(host, bad)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    for needle in (
+        "redis_bind[1]: '0.0.0.0' listens on every address, including public ones; set redis_allow_public_bind: true",
+        "redis_bind[2]: '51.38.1.2' is a public address; set redis_allow_public_bind: true",
+        "redis_bind[3]: '10.0.0.300' is not an IP address",
+        "redis_port: 70000 is out of range (1-65535)",
+        "redis_databases: 0 is out of range (1-1024)",
+        "redis_maxmemory_mb: -1 must be at least 0",
+        "redis_save: 'often' is not '<seconds> <changes>'",
+    ):
+        assert needle in output, needle + "\n" + output
+    assert ADMIN not in output
+    assert redis_state(host) == before
+    # the server still serves, over TCP and over the socket
+    assert app(host, "SET", "laravel:still", "here") == "OK"
+    assert app(host, "GET", "laravel:still", via=f"-s {SOCKET}") == "here"
 
 
 def test_full_memory_never_evicts_a_queued_job(host):
@@ -213,8 +250,10 @@ def test_full_memory_never_evicts_a_queued_job(host):
         assert "OOM" in fill.stdout + fill.stderr, "100 MB of cache keys never reached maxmemory (64 MB)"
         assert app(host, "LRANGE", queue, "0", "-1") == job
     finally:
-        host.run(f"redis-cli -h 127.0.0.1 {auth} --scan --pattern 'laravel:cache:fill:*' "
-                 f"| xargs -r -n 50 redis-cli -h 127.0.0.1 {auth} UNLINK >/dev/null; rm -f /tmp/blob-1m")
+        host.run(
+            f"redis-cli -h 127.0.0.1 {auth} --scan --pattern 'laravel:cache:fill:*' "
+            f"| xargs -r -n 50 redis-cli -h 127.0.0.1 {auth} UNLINK >/dev/null; rm -f /tmp/blob-1m"
+        )
         app(host, "DEL", queue)
 
 

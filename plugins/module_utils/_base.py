@@ -122,6 +122,19 @@ def changed_keys(desired, current, keys=None):
     return sorted(out)
 
 
+def curated(raw, **fields):
+    """The resource as a module returns it: ``fields`` (the collection's own
+    names, the same for every provider: ``id``, ``name``, ``region``,
+    ``status``, ``public_ipv4``, ``public_ipv6``, ``private_ipv4``, ``tags``
+    where they apply, plus names of the resource's own), and ``raw``, the
+    provider's full object.  An empty or missing resource gives ``{}``."""
+    if not raw:
+        return {}
+    out = dict(fields)
+    out["raw"] = raw
+    return out
+
+
 def state_argument_spec():
     """The ``state`` option of every present/absent module."""
     return dict(state=dict(type="str", default="present", choices=["present", "absent"]))
@@ -156,7 +169,12 @@ class ResourceModule:
         self._after = copy.deepcopy(after) if after is not None else {}
 
     def set_resource(self, resource):
-        self.result[self.resource_name] = resource
+        self.result[self.resource_name] = self.curate(resource) if resource else resource
+
+    def curate(self, resource):
+        """The returned form of ``resource`` (see :func:`curated`); the
+        provider's object unchanged by default."""
+        return resource
 
     # -- the same helpers for every provider ---------------------------------
     def wait_settings(self):
@@ -252,6 +270,12 @@ class ResourceModule:
         """What check mode returns for a resource it would create."""
         return desired
 
+    def creation(self, desired):
+        """The create request built from ``desired``, once
+        :meth:`check_create` accepted it: defaults that only apply to a new
+        resource go here, so that they are never compared with a live one."""
+        return desired
+
     #: the keys of :meth:`desired` an update may change; each is compared only
     #: when it is set (an option left out never changes anything)
     updatable = ()
@@ -285,6 +309,10 @@ class ResourceModule:
         """Wait until a created or updated resource is ready; return it."""
         return resource
 
+    #: also :meth:`wait` for a resource that needs no change (outside check
+    #: mode), so that the task returns it ready
+    wait_unchanged = False
+
     def run(self):
         self.validate()
         current = self.lookup()
@@ -297,6 +325,7 @@ class ResourceModule:
         desired = self.desired()
         if current is None:
             self.check_create(desired)
+            desired = self.creation(desired)
             self.set_diff({}, self.view(desired))
             if self.will_write():
                 resource = self.wait(self.create_or_adopt(lambda: self.create(desired), self.lookup,
@@ -316,6 +345,8 @@ class ResourceModule:
                 resource = self.wait(self.update(current, desired, changes))
             else:
                 resource = self.planned_update(current, desired, changes)
+        elif self.wait_unchanged and not self.check_mode:
+            resource = self.wait(current)
         self.set_resource(resource)
 
     def ensure_absent(self, current):

@@ -32,6 +32,7 @@ from ansible_collections.baobab.webstack.plugins.module_utils._base import (
     ResourceModule,
     UncertainWrite,
     WaitTimeout,
+    curated,
     never_sent,
 )
 
@@ -423,3 +424,41 @@ def droplet_ips(droplet):
         elif net.get("type") == "private" and private is None:
             private = net.get("ip_address")
     return public, private
+
+
+def droplet_addresses(droplet):
+    """``public_ipv4``, ``public_ipv6`` and ``private_ipv4`` of a droplet dict
+    (``None`` when it has none yet)."""
+    public, private = droplet_ips(droplet)
+    ipv6 = None
+    for net in ((droplet or {}).get("networks") or {}).get("v6") or []:
+        if net.get("type") == "public":
+            ipv6 = net.get("ip_address")
+            break
+    return {"public_ipv4": public, "public_ipv6": ipv6, "private_ipv4": private}
+
+
+def region_slug(resource):
+    """The region of a resource: the API nests it (``{"slug": "fra1"}``) in
+    droplets and load balancers, a create request names it."""
+    region = (resource or {}).get("region")
+    return region.get("slug") if isinstance(region, dict) else region
+
+
+def curated_droplet(droplet):
+    """The returned form of a droplet (or of the create request in check mode)."""
+    features = droplet.get("features")
+    image = droplet.get("image")
+    return curated(
+        droplet,
+        id=droplet.get("id"),
+        name=droplet.get("name"),
+        region=region_slug(droplet),
+        status=droplet.get("status"),
+        tags=list(droplet.get("tags") or []),
+        size=droplet.get("size_slug") or droplet.get("size"),
+        image=(image.get("slug") or image.get("id")) if isinstance(image, dict) else image,
+        vpc_uuid=droplet.get("vpc_uuid"),
+        backups="backups" in features if features is not None else bool(droplet.get("backups")),
+        **droplet_addresses(droplet)
+    )

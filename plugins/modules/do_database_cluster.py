@@ -81,53 +81,116 @@ EXAMPLES = r"""
 RETURN = r"""
 database:
   description:
-    - The cluster as the API returns it (empty after deletion).
-    - Sensitive, holds C(connection.password) and C(private_connection.password).
+    - The cluster, with the collection's names for what playbooks need (empty after deletion).
+    - Sensitive, holds the admin password in RV(database.connection) and RV(database.private_connection).
   returned: always
   type: dict
-  sample: {"id": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30", "name": "shop-pg", "engine": "pg", "status": "online"}
+  contains:
+    id:
+      description:
+        - Cluster id (UUID), the O(baobab.webstack.do_database_db#module:cluster_id) of its databases and users.
+      type: str
+      returned: success
+      sample: 9cc10173-e9ea-4176-9dbc-a4cee4c4ff30
+    name:
+      description: Cluster name.
+      type: str
+      returned: success
+      sample: shop-pg
+    region:
+      description: Region slug.
+      type: str
+      returned: success
+      sample: fra1
+    status:
+      description: C(creating), C(online), C(resizing), C(migrating) or C(forking).
+      type: str
+      returned: success
+      sample: online
+    tags:
+      description: Tags of the cluster.
+      type: list
+      elements: str
+      returned: success
+      sample: [shop]
+    engine:
+      description: Engine slug.
+      type: str
+      returned: success
+      sample: pg
+    version:
+      description: Major version of the engine.
+      type: str
+      returned: success
+      sample: "16"
+    size:
+      description: Node size slug.
+      type: str
+      returned: success
+      sample: db-s-1vcpu-2gb
+    num_nodes:
+      description: Number of nodes.
+      type: int
+      returned: success
+      sample: 2
+    private_network_uuid:
+      description: VPC the cluster is attached to.
+      type: str
+      returned: success
+      sample: 5a4981aa-9653-4bd1-bef5-d6bff52042e4
+    connection:
+      description: Public connection information (host, port, user, password, database, uri, ssl). Sensitive.
+      type: dict
+      returned: success
+      sample: {"host": "shop-pg-do-user-1.db.ondigitalocean.com", "port": 25060, "user": "doadmin", "password": "..."}
+    private_connection:
+      description: Connection information inside the VPC. Sensitive.
+      type: dict
+      returned: success
+      sample: {"host": "private-shop-pg-do-user-1.db.ondigitalocean.com", "port": 25060}
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 connection:
-  description: Public connection information (host, port, user, password, database, uri, ssl). Sensitive.
+  description:
+    - Public connection information (host, port, user, password, database, uri, ssl). Sensitive.
+    - The same as RV(database.connection).
   returned: when the cluster exists
   type: dict
   sample: {"host": "shop-pg-do-user-1.db.ondigitalocean.com", "port": 25060, "user": "doadmin", "password": "..."}
 private_connection:
-  description: Connection information inside the VPC. Sensitive.
+  description:
+    - Connection information inside the VPC. Sensitive.
+    - The same as RV(database.private_connection).
   returned: when the cluster exists
   type: dict
   sample: {"host": "private-shop-pg-do-user-1.db.ondigitalocean.com", "port": 25060}
 """
 
+from ansible_collections.baobab.webstack.plugins.module_utils._base import (  # noqa: E402
+    curated,
+    state_argument_spec,
+)
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
-    build_module,
 )
+
+CREATE_KEYS = ("name", "engine", "version", "size", "num_nodes", "region", "private_network_uuid", "tags")
 
 
 class Cluster(DigitalOceanModule):
     resource_name = "database"
+    #: compared only when set: leaving one out keeps the live value
+    updatable = ("size", "num_nodes")
+    wait_unchanged = True
 
-    def wait_online(self, cluster):
-        if cluster.get("status") == "online" or not self.params["wait"]:
-            return cluster
-        path = "databases/%s" % cluster["id"]
-        return self.wait_until(
-            "GET /v2/%s (database cluster %s becoming online)" % (path, cluster["name"]),
-            lambda: self.client.get(path)["database"],
-            lambda c: c.get("status") == "online",
-        )
+    def label(self):
+        return "database cluster %s" % self.params["name"]
 
-    @staticmethod
-    def summary(cluster):
-        keys = ("name", "engine", "version", "size", "num_nodes", "region", "private_network_uuid", "status")
-        return dict((k, cluster.get(k)) for k in keys if k in cluster)
-
-    def lookup(self):
-        name = self.params["name"]
-        clusters = self.client.get("databases").get("databases") or []
-        return self.one_match([c for c in clusters if c.get("name") == name], "database clusters named %s" % name)
-
-    def check_input(self):
+    def validate(self):
         p = self.params
         if not p["name"].strip():
             self.fail("name must not be empty")
@@ -137,60 +200,90 @@ class Cluster(DigitalOceanModule):
             if p[key] is not None and not str(p[key]).strip():
                 self.fail("%s must not be empty" % key)
 
-    def run(self):
+    def lookup(self):
+        name = self.params["name"]
+        clusters = self.client.get("databases").get("databases") or []
+        return self.one_match([c for c in clusters if c.get("name") == name], "database clusters named %s" % name)
+
+    def desired(self):
         p = self.params
-        self.check_input()
-        current = self.lookup()
-        if p["state"] == "absent":
-            self.set_resource({})
-            if current:
-                self.set_diff(self.summary(current), {})
-                if self.will_write():
-                    self.delete_or_confirm(lambda: self.client.delete("databases/%s" % current["id"]), self.lookup,
-                                           "database cluster %s" % p["name"])
-            return
-        if current is None:
-            missing = [k for k in ("size", "region") if not p[k]]
-            if missing:
-                self.fail("%s required to create database cluster %s" % (" and ".join(missing), p["name"]))
-            body = dict((k, p[k]) for k in ("name", "engine", "version", "size", "num_nodes", "region",
-                                            "private_network_uuid", "tags") if p[k] is not None)
-            body.setdefault("num_nodes", 1)
-            self.set_diff({}, body)
-            cluster = dict(body, status="creating")
-            if self.will_write():
-                cluster = self.wait_online(self.create_or_adopt(
-                    lambda: self.client.post("databases", body)["database"], self.lookup,
-                    "database cluster %s" % p["name"]))
-        else:
-            for key in ("engine", "region", "private_network_uuid"):
-                if p[key] and key in current and p[key] != current.get(key):
-                    self.fail("database cluster %s has %s=%s; it cannot be changed to %s"
-                              % (p["name"], key, current.get(key), p[key]))
-            if p["version"] and str(p["version"]) != str(current.get("version")):
-                self.module.warn("database cluster %s runs version %s, not %s: upgrades are not done by this module"
-                                 % (p["name"], current.get("version"), p["version"]))
-            cluster = current
-            # size and num_nodes are compared only when set: leaving one out keeps the live value
-            size = p["size"] or current.get("size")
-            num_nodes = p["num_nodes"] if p["num_nodes"] is not None else current.get("num_nodes")
-            if size != current.get("size") or num_nodes != current.get("num_nodes"):
-                after = dict(self.summary(current), size=size, num_nodes=num_nodes)
-                self.set_diff(self.summary(current), after)
-                cluster = dict(current, size=size, num_nodes=num_nodes)
-                if self.will_write():
-                    self.client.put("databases/%s/resize" % current["id"], {"size": size, "num_nodes": num_nodes})
-                    cluster = self.client.get("databases/%s" % current["id"])["database"]
-            if not self.check_mode:
-                cluster = self.wait_online(cluster)
-        self.set_resource(cluster)
-        self.result["connection"] = cluster.get("connection") or {}
-        self.result["private_connection"] = cluster.get("private_connection") or {}
+        return dict((k, p[k]) for k in CREATE_KEYS if p[k] is not None)
+
+    def view(self, resource):
+        keys = ("name", "engine", "version", "size", "num_nodes", "region", "private_network_uuid", "status")
+        return dict((k, resource.get(k)) for k in keys if k in resource)
+
+    def check_create(self, desired):
+        missing = [k for k in ("size", "region") if not desired.get(k)]
+        if missing:
+            self.fail("%s required to create database cluster %s" % (" and ".join(missing), desired["name"]))
+
+    def creation(self, desired):
+        return dict(desired, num_nodes=desired.get("num_nodes", 1))
+
+    def planned(self, desired):
+        return dict(desired, status="creating")
+
+    def create(self, desired):
+        return self.client.post("databases", desired)["database"]
+
+    def differences(self, current, desired):
+        p = self.params
+        for key in ("engine", "region", "private_network_uuid"):
+            if p[key] and key in current and p[key] != current.get(key):
+                self.fail("database cluster %s has %s=%s; it cannot be changed to %s"
+                          % (p["name"], key, current.get(key), p[key]))
+        if p["version"] and str(p["version"]) != str(current.get("version")):
+            self.module.warn("database cluster %s runs version %s, not %s: upgrades are not done by this module"
+                             % (p["name"], current.get("version"), p["version"]))
+        return super(Cluster, self).differences(current, desired)
+
+    def update(self, current, desired, changes):
+        # a resize carries both values: the one left out keeps the live value
+        body = dict((key, desired.get(key, current.get(key))) for key in self.updatable)
+        self.client.put("databases/%s/resize" % current["id"], body)
+        return self.client.get("databases/%s" % current["id"])["database"]
+
+    def delete(self, current):
+        self.client.delete("databases/%s" % current["id"])
+
+    def wait(self, resource):
+        if resource.get("status") == "online" or not self.params["wait"]:
+            return resource
+        path = "databases/%s" % resource["id"]
+        return self.wait_until(
+            "GET /v2/%s (database cluster %s becoming online)" % (path, resource["name"]),
+            lambda: self.client.get(path)["database"],
+            lambda c: c.get("status") == "online",
+        )
+
+    def curate(self, resource):
+        return curated(
+            resource,
+            id=resource.get("id"),
+            name=resource.get("name"),
+            region=resource.get("region"),
+            status=resource.get("status"),
+            tags=list(resource.get("tags") or []),
+            engine=resource.get("engine"),
+            version=resource.get("version"),
+            size=resource.get("size"),
+            num_nodes=resource.get("num_nodes"),
+            private_network_uuid=resource.get("private_network_uuid"),
+            connection=resource.get("connection") or {},
+            private_connection=resource.get("private_connection") or {},
+        )
+
+    def set_resource(self, resource):
+        super(Cluster, self).set_resource(resource)
+        if resource:
+            self.result["connection"] = resource.get("connection") or {}
+            self.result["private_connection"] = resource.get("private_connection") or {}
 
 
 def main():
-    module = build_module(dict(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+    Cluster.run_module(dict(
+        state_argument_spec(),
         name=dict(type="str", required=True),
         engine=dict(type="str", default="pg", choices=["pg", "mysql", "valkey", "mongodb", "kafka", "opensearch"]),
         version=dict(type="str"),
@@ -200,7 +293,6 @@ def main():
         private_network_uuid=dict(type="str"),
         tags=dict(type="list", elements="str"),
     ))
-    Cluster(module).execute()
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ EXAMPLES = r"""
     domain: shop.example.com
     type: A
     name: "@"
-    data: "{{ lb.load_balancer.ip }}"
+    data: "{{ lb.load_balancer.public_ipv4 }}"
     unique: true
 
 - name: Mail
@@ -99,16 +99,86 @@ EXAMPLES = r"""
 
 RETURN = r"""
 record:
-  description: The record as the API returns it (empty after deletion).
+  description:
+    - The record, with the collection's names for what playbooks need (empty after deletion).
   returned: always
   type: dict
-  sample: {"id": 28448433, "type": "A", "name": "www", "data": "203.0.113.10", "ttl": 1800}
+  contains:
+    id:
+      description: Record id; V(null) in check mode for a record that would be created.
+      type: int
+      returned: success
+      sample: 28448433
+    name:
+      description: Host name relative to the domain, V(@) for the apex.
+      type: str
+      returned: success
+      sample: www
+    domain:
+      description: The domain (zone).
+      type: str
+      returned: success
+      sample: shop.example.com
+    fqdn:
+      description: The full name of the record.
+      type: str
+      returned: success
+      sample: www.shop.example.com
+    type:
+      description: Record type.
+      type: str
+      returned: success
+      sample: A
+    data:
+      description: Value of the record.
+      type: str
+      returned: success
+      sample: 203.0.113.10
+    ttl:
+      description: Time to live in seconds.
+      type: int
+      returned: success
+      sample: 1800
+    priority:
+      description: Priority (MX and SRV), V(null) otherwise.
+      type: int
+      returned: success
+      sample: 10
+    port:
+      description: Port (SRV), V(null) otherwise.
+      type: int
+      returned: success
+      sample: 5060
+    weight:
+      description: Weight (SRV), V(null) otherwise.
+      type: int
+      returned: success
+      sample: 5
+    flags:
+      description: Flags (CAA), V(null) otherwise.
+      type: int
+      returned: success
+      sample: 0
+    tag:
+      description: Tag (CAA), V(null) otherwise.
+      type: str
+      returned: success
+      sample: issue
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 """
 
-from ansible_collections.baobab.webstack.plugins.module_utils._base import ApiError  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._base import (  # noqa: E402
+    ApiError,
+    curated,
+    state_argument_spec,
+)
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
-    build_module,
 )
 
 HOST_TYPES = ("CNAME", "MX", "NS", "SRV")
@@ -130,7 +200,10 @@ def canonical_data(rtype, data):
 class Record(DigitalOceanModule):
     resource_name = "record"
 
-    def check_input(self):
+    def label(self):
+        return "%s record %s" % (self.params["type"], self.fqdn)
+
+    def validate(self):
         """Everything that can be checked without the API, before the first request."""
         p = self.params
         if not p["domain"].strip().rstrip("."):
@@ -149,87 +222,89 @@ class Record(DigitalOceanModule):
                 self.fail("port and weight are required for SRV records")
             if p["type"] == "CAA" and (p["flags"] is None or p["tag"] is None):
                 self.fail("flags and tag are required for CAA records")
-
-    def lookup(self, domain, name, fqdn, data):
-        """The record this task manages (``None`` when absent); raises the
-        API's 404 when the domain does not exist."""
-        p = self.params
-        records = self.client.paginate("domains/%s/records" % domain, "domain_records",
-                                       query={"type": p["type"], "name": fqdn})
-        same = [r for r in records if r.get("type") == p["type"] and r.get("name") == name]
-        candidates = same
-        if not p["unique"] or (p["state"] == "absent" and data is not None):
-            candidates = [r for r in same if canonical_data(p["type"], r.get("data")) == data]
-        return self.one_match(candidates, "%s records named %s%s" % (
-            p["type"], fqdn, "" if p["unique"] else " with data %s" % data))
-
-    def run(self):
-        p = self.params
-        self.check_input()
-        domain = p["domain"].lower().rstrip(".")
+        self.domain = domain = p["domain"].lower().rstrip(".")
         name = p["name"]
         if name.endswith("." + domain) or name.endswith("." + domain + "."):
             name = name.rstrip(".")[: -len(domain) - 1]
         elif name.rstrip(".") == domain or name == "":
             name = "@"
-        fqdn = domain if name == "@" else "%s.%s" % (name, domain)
-        data = canonical_data(p["type"], p["data"])
-        if data is None and (p["state"] == "present" or not p["unique"]):
+        self.record_name = name
+        self.fqdn = domain if name == "@" else "%s.%s" % (name, domain)
+        self.data = canonical_data(p["type"], p["data"])
+        if self.data is None and (p["state"] == "present" or not p["unique"]):
             self.fail("data is required unless state=absent with unique=true")
 
-        def lookup():
-            return self.lookup(domain, name, fqdn, data)
+    def path(self, *rest):
+        return "/".join(["domains/%s/records" % self.domain, *(str(r) for r in rest)])
 
+    def lookup(self):
+        """The record this task manages (``None`` when absent).  A domain
+        that does not exist holds no record with state=absent, and in check
+        mode (an earlier task would create it); otherwise its 404 fails."""
+        p = self.params
         try:
-            current = lookup()
+            records = self.client.paginate(self.path(), "domain_records", query={"type": p["type"], "name": self.fqdn})
         except ApiError as error:
-            if error.status != 404:
-                raise
-            if p["state"] == "absent":
-                # no such domain: the record is absent too
-                self.set_resource({})
-                return
-            if not self.check_mode:
-                raise
-            # check mode: the domain itself would only be created by an earlier task
-            current = None
-        path = "domains/%s/records" % domain
-        what = "%s record %s" % (p["type"], fqdn)
-        if p["state"] == "absent":
-            self.set_resource({})
-            if current:
-                self.set_diff(current, {})
-                if self.will_write():
-                    self.delete_or_confirm(lambda: self.client.delete("%s/%s" % (path, current["id"])), lookup, what)
-            return
-        wanted = {"type": p["type"], "name": name, "data": p["data"], "ttl": p["ttl"]}
+            if error.status == 404 and (p["state"] == "absent" or self.check_mode):
+                return None
+            raise
+        same = [r for r in records if r.get("type") == p["type"] and r.get("name") == self.record_name]
+        candidates = same
+        if not p["unique"] or (p["state"] == "absent" and self.data is not None):
+            candidates = [r for r in same if canonical_data(p["type"], r.get("data")) == self.data]
+        return self.one_match(candidates, "%s records named %s%s" % (
+            p["type"], self.fqdn, "" if p["unique"] else " with data %s" % self.data))
+
+    def desired(self):
+        p = self.params
+        wanted = {"type": p["type"], "name": self.record_name, "data": p["data"], "ttl": p["ttl"]}
         for key in EXTRA[1:]:
             if p[key] is not None:
                 wanted[key] = p[key]
-        if current is None:
-            self.set_diff({}, wanted)
-            result = wanted
-            if self.will_write():
-                result = self.create_or_adopt(lambda: self.client.post(path, wanted)["domain_record"], lookup, what)
-            self.set_resource(result)
-            return
-        update = dict((k, wanted[k]) for k in EXTRA if k in wanted and wanted[k] != current.get(k))
-        if canonical_data(p["type"], current.get("data")) != data:
-            update["data"] = p["data"]
-        if not update:
-            self.set_resource(current)
-            return
-        after = dict(current, **update)
-        self.set_diff(current, after)
-        if self.will_write():
-            after = self.client.put("%s/%s" % (path, current["id"]), dict(update, type=p["type"]))["domain_record"]
-        self.set_resource(after)
+        return wanted
+
+    def view(self, resource):
+        keys = ("type", "name", "data", *EXTRA)
+        return dict((key, resource[key]) for key in keys if resource.get(key) is not None)
+
+    def differences(self, current, desired):
+        changes = [k for k in EXTRA if k in desired and desired[k] != current.get(k)]
+        if canonical_data(desired["type"], current.get("data")) != self.data:
+            changes.append("data")
+        return sorted(changes)
+
+    def create(self, desired):
+        return self.client.post(self.path(), desired)["domain_record"]
+
+    def update(self, current, desired, changes):
+        body = dict((key, desired[key]) for key in changes)
+        return self.client.put(self.path(current["id"]), dict(body, type=desired["type"]))["domain_record"]
+
+    def delete(self, current):
+        self.client.delete(self.path(current["id"]))
+
+    def curate(self, resource):
+        return curated(
+            resource,
+            id=resource.get("id"),
+            name=resource.get("name"),
+            domain=self.domain,
+            fqdn=self.fqdn,
+            type=resource.get("type"),
+            data=resource.get("data"),
+            ttl=resource.get("ttl"),
+            priority=resource.get("priority"),
+            port=resource.get("port"),
+            weight=resource.get("weight"),
+            flags=resource.get("flags"),
+            tag=resource.get("tag"),
+        )
 
 
 def main():
-    module = build_module(
+    Record.run_module(
         dict(
-            state=dict(type="str", default="present", choices=["present", "absent"]),
+            state_argument_spec(),
             domain=dict(type="str", required=True),
             type=dict(type="str", required=True, choices=["A", "AAAA", "CNAME", "TXT", "MX", "CAA", "NS", "SRV"]),
             name=dict(type="str", default="@"),
@@ -243,7 +318,6 @@ def main():
             unique=dict(type="bool", default=False),
         ),
     )
-    Record(module).execute()
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ description:
   - Creates or deletes a droplet, keeps its tags and backups in the wanted state.
   - A droplet is identified by its name and region (the idempotence key). When two droplets match, the module
     fails instead of guessing.
-  - Size, image, VPC, SSH keys and user data are only used at creation; a difference on an existing droplet is
-    reported as a warning (rebuilding a server is not something to do implicitly).
+  - O(size), O(image), O(vpc_uuid), O(ssh_keys) and O(user_data) are only used at creation; a different O(size) or
+    O(vpc_uuid) on an existing droplet is reported as a warning (rebuilding a server is not something to do
+    implicitly).
+  - Returns the droplet with its addresses in RV(droplet.public_ipv4) and RV(droplet.private_ipv4).
 version_added: 0.1.0
 author:
   - baobab.webstack maintainers (@baobab)
@@ -69,6 +71,9 @@ options:
 extends_documentation_fragment:
   - baobab.webstack.digitalocean
   - baobab.webstack.digitalocean.attributes
+seealso:
+  - module: baobab.webstack.do_droplet_info
+    description: Lists droplets by name, tag or region without changing anything.
 """
 
 EXAMPLES = r"""
@@ -87,7 +92,7 @@ EXAMPLES = r"""
 
 - name: Show its address
   ansible.builtin.debug:
-    msg: "{{ app.public_ipv4 }} / {{ app.private_ipv4 }}"
+    msg: "{{ app.droplet.public_ipv4 }} / {{ app.droplet.private_ipv4 }}"
 
 - name: Remove it
   baobab.webstack.do_droplet:
@@ -98,26 +103,100 @@ EXAMPLES = r"""
 
 RETURN = r"""
 droplet:
-  description: The droplet as the API returns it (empty after deletion).
+  description:
+    - The droplet, with the collection's names for what playbooks need (empty after deletion).
+    - In check mode, what would be created (no id, no address yet).
   returned: always
   type: dict
-  sample: {"id": 3164444, "name": "shop-app-1", "status": "active", "tags": ["shop", "app"]}
+  contains:
+    id:
+      description: Droplet id.
+      type: int
+      returned: success
+      sample: 3164444
+    name:
+      description: Host name.
+      type: str
+      returned: success
+      sample: shop-app-1
+    region:
+      description: Region slug.
+      type: str
+      returned: success
+      sample: fra1
+    status:
+      description: C(new), C(active), C(off) or C(archive).
+      type: str
+      returned: success
+      sample: active
+    public_ipv4:
+      description: Public IPv4 address, V(null) until the droplet has one.
+      type: str
+      returned: success
+      sample: 203.0.113.10
+    public_ipv6:
+      description: Public IPv6 address, V(null) without O(ipv6=true).
+      type: str
+      returned: success
+      sample: "2001:db8::10"
+    private_ipv4:
+      description: Private (VPC) IPv4 address.
+      type: str
+      returned: success
+      sample: 10.20.0.2
+    tags:
+      description: Tags of the droplet.
+      type: list
+      elements: str
+      returned: success
+      sample: [shop, app]
+    size:
+      description: Size slug.
+      type: str
+      returned: success
+      sample: s-2vcpu-4gb
+    image:
+      description: Image slug (or id when the image has no slug).
+      type: str
+      returned: success
+      sample: debian-12-x64
+    vpc_uuid:
+      description: VPC the droplet is in.
+      type: str
+      returned: success
+      sample: 5a4981aa-9653-4bd1-bef5-d6bff52042e4
+    backups:
+      description: Whether weekly backups are enabled.
+      type: bool
+      returned: success
+      sample: true
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 public_ipv4:
-  description: Public IPv4 address (once the droplet is active).
+  description:
+    - Public IPv4 address (once the droplet is active).
+    - Deprecated, use RV(droplet.public_ipv4); kept so that existing playbooks keep working.
   returned: when the droplet exists
   type: str
   sample: 203.0.113.10
 private_ipv4:
-  description: Private (VPC) IPv4 address.
+  description:
+    - Private (VPC) IPv4 address.
+    - Deprecated, use RV(droplet.private_ipv4); kept so that existing playbooks keep working.
   returned: when the droplet exists
   type: str
   sample: 10.20.0.2
 """
 
+from ansible_collections.baobab.webstack.plugins.module_utils._base import state_argument_spec  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
-    build_module,
-    droplet_ips,
+    curated_droplet,
+    droplet_addresses,
 )
 
 
@@ -127,26 +206,13 @@ def _scalar(value):
 
 class Droplet(DigitalOceanModule):
     resource_name = "droplet"
+    wait_unchanged = True
 
-    def lookup(self):
+    def label(self):
         p = self.params
-        found = [d for d in self.client.paginate("droplets", "droplets", query={"name": p["name"]})
-                 if d.get("name") == p["name"]
-                 and (not p["region"] or (d.get("region") or {}).get("slug") == p["region"])]
-        where = " in %s" % p["region"] if p["region"] else ""
-        return self.one_match(found, "droplets named %s%s" % (p["name"], where))
+        return "droplet %s%s" % (p["name"], " in %s" % p["region"] if p["region"] else "")
 
-    def wait_active(self, droplet):
-        if droplet.get("status") == "active" or not self.params["wait"]:
-            return droplet
-        path = "droplets/%s" % droplet["id"]
-        return self.wait_until(
-            "GET /v2/%s (droplet %s becoming active)" % (path, droplet["name"]),
-            lambda: self.client.get(path)["droplet"],
-            lambda d: d.get("status") == "active",
-        )
-
-    def check_input(self):
+    def validate(self):
         p = self.params
         if not p["name"].strip():
             self.fail("name must not be empty")
@@ -156,102 +222,124 @@ class Droplet(DigitalOceanModule):
         for tag in p["tags"] or []:
             if not tag.strip():
                 self.fail("tags must not hold an empty tag")
-
-    def run(self):
-        p = self.params
-        self.check_input()
-        current = self.lookup()
-        if p["state"] == "absent":
-            self.set_resource({})
-            if current:
-                self.set_diff(current, {})
-                if self.will_write():
-                    self.delete_or_confirm(lambda: self.client.delete("droplets/%s" % current["id"]), self.lookup,
-                                           "droplet %s" % p["name"])
-            return
-        if not p["region"]:
+        if p["state"] == "present" and not p["region"]:
             self.fail("region is required with state=present")
-        droplet = self.create() if current is None else self.update(current)
-        self.set_resource(droplet)
-        public, private = droplet_ips(droplet)
-        self.result["public_ipv4"] = public
-        self.result["private_ipv4"] = private
 
-    def create(self):
+    def lookup(self):
         p = self.params
-        missing = [k for k in ("size", "image") if not p[k]]
-        if missing:
-            self.fail("%s required to create droplet %s" % (" and ".join(missing), p["name"]))
+        found = [d for d in self.client.paginate("droplets", "droplets", query={"name": p["name"]})
+                 if d.get("name") == p["name"]
+                 and (not p["region"] or (d.get("region") or {}).get("slug") == p["region"])]
+        where = " in %s" % p["region"] if p["region"] else ""
+        return self.one_match(found, "droplets named %s%s" % (p["name"], where))
+
+    def desired(self):
+        p = self.params
         body = {
             "name": p["name"],
             "region": p["region"],
             "size": p["size"],
-            "image": _scalar(p["image"]),
+            "image": _scalar(p["image"]) if p["image"] else None,
             "monitoring": p["monitoring"],
             "ipv6": p["ipv6"],
-            "backups": bool(p["backups"]),
+            "backups": p["backups"],
         }
-        if p["ssh_keys"]:
-            body["ssh_keys"] = [_scalar(k) for k in p["ssh_keys"]]
-        if p["tags"]:
-            body["tags"] = p["tags"]
-        if p["user_data"]:
-            body["user_data"] = p["user_data"]
-        if p["vpc_uuid"]:
-            body["vpc_uuid"] = p["vpc_uuid"]
-        self.set_diff({}, dict((k, v) for k, v in body.items() if k != "user_data"))
-        if not self.will_write():
-            return dict(body, status="new")
-        created = self.create_or_adopt(lambda: self.client.post("droplets", body)["droplet"], self.lookup,
-                                       "droplet %s in %s" % (p["name"], p["region"]))
-        return self.wait_active(created)
+        for key in ("ssh_keys", "tags", "user_data", "vpc_uuid"):
+            if p[key]:
+                body[key] = [_scalar(k) for k in p[key]] if key == "ssh_keys" else p[key]
+        return body
 
-    def update(self, current):
+    def view(self, resource):
+        shown = curated_droplet(resource)
+        keys = ("name", "region", "size", "image", "vpc_uuid", "tags", "backups")
+        return dict((key, shown.get(key)) for key in keys)
+
+    def check_create(self, desired):
+        missing = [k for k in ("size", "image") if not desired[k]]
+        if missing:
+            self.fail("%s required to create droplet %s" % (" and ".join(missing), desired["name"]))
+
+    def creation(self, desired):
+        return dict(desired, backups=bool(desired["backups"]))
+
+    def planned(self, desired):
+        return dict(desired, status="new")
+
+    def create(self, desired):
+        return self.client.post("droplets", desired)["droplet"]
+
+    def differences(self, current, desired):
+        """Tags and backups are kept in the wanted state; size and VPC are
+        only reported (a server is not rebuilt implicitly)."""
         p = self.params
-        after = dict(current)
-        checks = {
-            "size": current.get("size_slug"),
-            "vpc_uuid": current.get("vpc_uuid"),
-        }
-        for key, value in checks.items():
+        for key, value in (("size", current.get("size_slug")), ("vpc_uuid", current.get("vpc_uuid"))):
             if p[key] and p[key] != value:
                 self.module.warn("droplet %s has %s=%s, not %s: it is not changed in place (recreate it to change it)"
                                  % (p["name"], key, value, p[key]))
-        if p["tags"] is not None:
+        changes = []
+        if p["tags"] is not None and set(p["tags"]) != set(current.get("tags") or []):
+            changes.append("tags")
+        if p["backups"] is not None and p["backups"] != ("backups" in (current.get("features") or [])):
+            changes.append("backups")
+        return changes
+
+    def planned_update(self, current, desired, changes):
+        planned = dict(current)
+        if "tags" in changes:
+            planned["tags"] = list(self.params["tags"])
+        if "backups" in changes:
+            features = [f for f in current.get("features") or [] if f != "backups"]
+            planned["features"] = [*features, "backups"] if self.params["backups"] else features
+        return planned
+
+    def update(self, current, desired, changes):
+        p = self.params
+        if "tags" in changes:
             have = list(current.get("tags") or [])
-            add = [t for t in p["tags"] if t not in have]
-            remove = [t for t in have if t not in p["tags"]]
-            if add or remove:
-                after["tags"] = list(p["tags"])
-                if self.will_write():
-                    resources = {"resources": [{"resource_id": str(current["id"]), "resource_type": "droplet"}]}
-                    for tag in add:
-                        # creating a tag that exists and tagging twice change nothing: safe to repeat
-                        self.client.post("tags", {"name": tag}, idempotent=True)
-                        self.client.post("tags/%s/resources" % tag, resources, idempotent=True)
-                    for tag in remove:
-                        self.client.delete("tags/%s/resources" % tag, resources, idempotent=True)
-        if p["backups"] is not None:
-            features = list(current.get("features") or [])
-            enabled = "backups" in features
-            if p["backups"] != enabled:
-                after["features"] = [*features, "backups"] if p["backups"] else [f for f in features if f != "backups"]
-                if self.will_write():
-                    action = self.client.post(
-                        "droplets/%s/actions" % current["id"],
-                        {"type": "enable_backups" if p["backups"] else "disable_backups"},
-                    )["action"]
-                    if p["wait"]:
-                        self.wait_action(action["id"])
-        self.set_diff(current, after)
-        if self.result["changed"] and not self.check_mode:
-            after = self.client.get("droplets/%s" % current["id"])["droplet"]
-        return self.wait_active(after) if not self.check_mode else after
+            resources = {"resources": [{"resource_id": str(current["id"]), "resource_type": "droplet"}]}
+            for tag in [t for t in p["tags"] if t not in have]:
+                # creating a tag that exists and tagging twice change nothing: safe to repeat
+                self.client.post("tags", {"name": tag}, idempotent=True)
+                self.client.post("tags/%s/resources" % tag, resources, idempotent=True)
+            for tag in [t for t in have if t not in p["tags"]]:
+                self.client.delete("tags/%s/resources" % tag, resources, idempotent=True)
+        if "backups" in changes:
+            action = self.client.post(
+                "droplets/%s/actions" % current["id"],
+                {"type": "enable_backups" if p["backups"] else "disable_backups"},
+            )["action"]
+            if p["wait"]:
+                self.wait_action(action["id"])
+        return self.client.get("droplets/%s" % current["id"])["droplet"]
+
+    def delete(self, current):
+        self.client.delete("droplets/%s" % current["id"])
+
+    def wait(self, resource):
+        if resource.get("status") == "active" or not self.params["wait"]:
+            return resource
+        path = "droplets/%s" % resource["id"]
+        return self.wait_until(
+            "GET /v2/%s (droplet %s becoming active)" % (path, resource["name"]),
+            lambda: self.client.get(path)["droplet"],
+            lambda d: d.get("status") == "active",
+        )
+
+    def curate(self, resource):
+        return curated_droplet(resource)
+
+    def set_resource(self, resource):
+        super(Droplet, self).set_resource(resource)
+        if self.params["state"] == "present":
+            # deprecated top-level copies of droplet.public_ipv4 and droplet.private_ipv4
+            addresses = droplet_addresses(resource)
+            self.result["public_ipv4"] = addresses["public_ipv4"]
+            self.result["private_ipv4"] = addresses["private_ipv4"]
 
 
 def main():
-    module = build_module(dict(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+    Droplet.run_module(dict(
+        state_argument_spec(),
         name=dict(type="str", required=True),
         region=dict(type="str"),
         size=dict(type="str"),
@@ -264,7 +352,6 @@ def main():
         backups=dict(type="bool"),
         ipv6=dict(type="bool", default=False),
     ))
-    Droplet(module).execute()
 
 
 if __name__ == "__main__":

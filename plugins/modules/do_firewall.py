@@ -121,16 +121,65 @@ EXAMPLES = r"""
 
 RETURN = r"""
 firewall:
-  description: The firewall as the API returns it (empty after deletion).
+  description:
+    - The firewall, with the collection's names for what playbooks need (empty after deletion).
   returned: always
   type: dict
-  sample: {"id": "bb4b2611-3d72-467b-8602-280330ecd65c", "name": "shop-web", "status": "succeeded", "tags": ["app"]}
+  contains:
+    id:
+      description: Firewall id (UUID).
+      type: str
+      returned: success
+      sample: bb4b2611-3d72-467b-8602-280330ecd65c
+    name:
+      description: Name.
+      type: str
+      returned: success
+      sample: shop-web
+    status:
+      description: C(waiting), C(succeeded) or C(failed); V(null) in check mode.
+      type: str
+      returned: success
+      sample: succeeded
+    tags:
+      description: Droplet tags the firewall applies to.
+      type: list
+      elements: str
+      returned: success
+      sample: [app]
+    droplet_ids:
+      description: Droplets the firewall applies to.
+      type: list
+      elements: int
+      returned: success
+      sample: [3164444]
+    inbound_rules:
+      description: Inbound rules, normalised (sorted, C(ports) as text, V(0) for all ports).
+      type: list
+      elements: dict
+      returned: success
+      sample: [{"protocol": "tcp", "ports": "22", "sources": {"addresses": ["0.0.0.0/0", "::/0"]}}]
+    outbound_rules:
+      description: Outbound rules, normalised the same way.
+      type: list
+      elements: dict
+      returned: success
+      sample: [{"protocol": "tcp", "ports": "0", "destinations": {"addresses": ["0.0.0.0/0", "::/0"]}}]
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 """
 
-from ansible_collections.baobab.webstack.plugins.module_utils._base import normalise  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._base import (  # noqa: E402
+    curated,
+    normalise,
+    state_argument_spec,
+)
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
-    build_module,
 )
 
 TARGET_KEYS = ("addresses", "droplet_ids", "load_balancer_uids", "tags", "kubernetes_ids")
@@ -166,52 +215,58 @@ def comparable(fw):
 class Firewall(DigitalOceanModule):
     resource_name = "firewall"
 
-    def lookup(self):
-        name = self.params["name"]
-        firewalls = self.client.paginate("firewalls", "firewalls")
-        return self.one_match([f for f in firewalls if f.get("name") == name], "firewalls named %s" % name)
+    def label(self):
+        return "firewall %s" % self.params["name"]
 
-    def run(self):
+    def validate(self):
         p = self.params
         if not p["name"].strip():
             self.fail("name must not be empty")
         if p["state"] == "present" and not p["inbound_rules"] and not p["outbound_rules"]:
             self.fail("a firewall needs at least one rule in inbound_rules or outbound_rules")
-        current = self.lookup()
-        if p["state"] == "absent":
-            self.set_resource({})
-            if current:
-                self.set_diff(current, {})
-                if self.will_write():
-                    self.delete_or_confirm(lambda: self.client.delete("firewalls/%s" % current["id"]), self.lookup,
-                                           "firewall %s" % p["name"])
-            return
-        wanted = {
+
+    def lookup(self):
+        name = self.params["name"]
+        firewalls = self.client.paginate("firewalls", "firewalls")
+        return self.one_match([f for f in firewalls if f.get("name") == name], "firewalls named %s" % name)
+
+    def desired(self):
+        p = self.params
+        return {
+            "name": p["name"],
             "inbound_rules": normalise_rules(p["inbound_rules"], "sources"),
             "outbound_rules": normalise_rules(p["outbound_rules"], "destinations"),
             "droplet_ids": sorted(p["droplet_ids"]),
             "tags": sorted(p["tags"]),
         }
-        if not wanted["inbound_rules"] and not wanted["outbound_rules"]:
-            self.fail("a firewall needs at least one inbound or outbound rule")
-        body = dict(wanted, name=p["name"])
-        if current is None:
-            self.set_diff({}, body)
-            result = body
-            if self.will_write():
-                result = self.create_or_adopt(lambda: self.client.post("firewalls", body)["firewall"], self.lookup,
-                                              "firewall %s" % p["name"])
-            self.set_resource(result)
-            return
-        have = comparable(current)
-        if have == wanted:
-            self.set_resource(current)
-            return
-        self.set_diff(dict(have, name=current["name"]), body)
-        result = dict(current, **wanted)
-        if self.will_write():
-            result = self.client.put("firewalls/%s" % current["id"], body)["firewall"]
-        self.set_resource(result)
+
+    def view(self, resource):
+        return dict(comparable(resource), name=resource.get("name"))
+
+    def differences(self, current, desired):
+        have, want = comparable(current), comparable(desired)
+        return sorted(key for key in want if have[key] != want[key])
+
+    def create(self, desired):
+        return self.client.post("firewalls", desired)["firewall"]
+
+    def update(self, current, desired, changes):
+        return self.client.put("firewalls/%s" % current["id"], desired)["firewall"]
+
+    def delete(self, current):
+        self.client.delete("firewalls/%s" % current["id"])
+
+    def curate(self, resource):
+        return curated(
+            resource,
+            id=resource.get("id"),
+            name=resource.get("name"),
+            status=resource.get("status"),
+            tags=list(resource.get("tags") or []),
+            droplet_ids=list(resource.get("droplet_ids") or []),
+            inbound_rules=normalise_rules(resource.get("inbound_rules"), "sources"),
+            outbound_rules=normalise_rules(resource.get("outbound_rules"), "destinations"),
+        )
 
 
 def main():
@@ -226,8 +281,8 @@ def main():
         protocol=dict(type="str", required=True, choices=["tcp", "udp", "icmp"]),
         ports=dict(type="str"),
     )
-    module = build_module(dict(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+    Firewall.run_module(dict(
+        state_argument_spec(),
         name=dict(type="str", required=True),
         inbound_rules=dict(type="list", elements="dict", default=[],
                            options=dict(rule, sources=dict(type="dict", required=True, options=targets))),
@@ -236,7 +291,6 @@ def main():
         droplet_ids=dict(type="list", elements="int", default=[]),
         tags=dict(type="list", elements="str", default=[]),
     ))
-    Firewall(module).execute()
 
 
 if __name__ == "__main__":

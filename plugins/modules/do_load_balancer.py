@@ -161,16 +161,86 @@ EXAMPLES = r"""
 
 RETURN = r"""
 load_balancer:
-  description: The load balancer as the API returns it (empty after deletion).
+  description:
+    - The load balancer, with the collection's names for what playbooks need (empty after deletion).
+    - In check mode, what would be created (no id, no address yet).
   returned: always
   type: dict
-  sample: {"id": "4de7ac8b-495b-4884-9a69-1050c6793cd6", "name": "shop-lb", "ip": "198.51.100.10", "status": "active"}
+  contains:
+    id:
+      description:
+        - Load balancer id (UUID).
+        - A source in O(baobab.webstack.do_firewall#module:inbound_rules[].sources.load_balancer_uids).
+      type: str
+      returned: success
+      sample: 4de7ac8b-495b-4884-9a69-1050c6793cd6
+    name:
+      description: Name.
+      type: str
+      returned: success
+      sample: shop-lb
+    region:
+      description: Region slug.
+      type: str
+      returned: success
+      sample: fra1
+    status:
+      description: C(new), C(active) or C(errored).
+      type: str
+      returned: success
+      sample: active
+    public_ipv4:
+      description: Public IPv4 address, the one DNS records point at; V(null) until it has one.
+      type: str
+      returned: success
+      sample: 198.51.100.10
+    public_ipv6:
+      description: Public IPv6 address, V(null) when it has none.
+      type: str
+      returned: success
+      sample: "2001:db8::20"
+    tag:
+      description: Droplets with this tag get the traffic (V(null) with O(droplet_ids)).
+      type: str
+      returned: success
+      sample: app
+    droplet_ids:
+      description: Droplets that get the traffic.
+      type: list
+      elements: int
+      returned: success
+      sample: [3164444]
+    size_unit:
+      description: Number of nodes.
+      type: int
+      returned: success
+      sample: 1
+    size:
+      description: Size slug of a balancer sized by slug (older balancers).
+      type: str
+      returned: success
+      sample: lb-small
+    vpc_uuid:
+      description: VPC of the load balancer.
+      type: str
+      returned: success
+      sample: 5a4981aa-9653-4bd1-bef5-d6bff52042e4
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 """
 
-from ansible_collections.baobab.webstack.plugins.module_utils._base import normalise  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._base import (  # noqa: E402
+    curated,
+    normalise,
+    state_argument_spec,
+)
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
-    build_module,
+    region_slug,
 )
 
 HEALTH_DEFAULTS = {"protocol": "http", "port": 80, "path": "/", "check_interval_seconds": 10,
@@ -193,6 +263,34 @@ def sticky_key(sticky):
 
 class LoadBalancer(DigitalOceanModule):
     resource_name = "load_balancer"
+    wait_unchanged = True
+
+    def label(self):
+        return "load balancer %s" % self.params["name"]
+
+    def validate(self):
+        """Checks that need no API call, done before the first request."""
+        p = self.params
+        if not p["name"].strip():
+            self.fail("name must not be empty")
+        if p["size_unit"] is not None and not 1 <= p["size_unit"] <= 100:
+            self.fail("size_unit must be between 1 and 100, got %s" % p["size_unit"])
+        for index, rule in enumerate(p["forwarding_rules"] or []):
+            for key in ("entry_port", "target_port"):
+                if not 1 <= rule[key] <= 65535:
+                    self.fail("forwarding_rules[%d].%s must be a port between 1 and 65535, got %s"
+                              % (index, key, rule[key]))
+        health = p["health_check"] or {}
+        if health.get("port") is not None and not 1 <= health["port"] <= 65535:
+            self.fail("health_check.port must be a port between 1 and 65535, got %s" % health["port"])
+        for key in ("check_interval_seconds", "response_timeout_seconds", "healthy_threshold", "unhealthy_threshold"):
+            if health.get(key) is not None and health[key] < 1:
+                self.fail("health_check.%s must be at least 1, got %s" % (key, health[key]))
+
+    def lookup(self):
+        name = self.params["name"]
+        lbs = self.client.paginate("load_balancers", "load_balancers")
+        return self.one_match([x for x in lbs if x.get("name") == name], "load balancers named %s" % name)
 
     def desired(self):
         p = self.params
@@ -202,7 +300,7 @@ class LoadBalancer(DigitalOceanModule):
             health.pop("path", None)
         body = {
             "name": p["name"],
-            "forwarding_rules": [rule_key(r) for r in p["forwarding_rules"]],
+            "forwarding_rules": [rule_key(r) for r in p["forwarding_rules"] or []],
             "health_check": health,
             "sticky_sessions": sticky_key(p["sticky_sessions"]),
             "redirect_http_to_https": p["redirect_http_to_https"],
@@ -236,84 +334,41 @@ class LoadBalancer(DigitalOceanModule):
             have["droplet_ids"] = sorted(lb.get("droplet_ids") or [])
         return have
 
-    def wait_active(self, lb):
-        if lb.get("status") == "active" or not self.params["wait"]:
-            return lb
-        path = "load_balancers/%s" % lb["id"]
-        return self.wait_until(
-            "GET /v2/%s (load balancer %s becoming active)" % (path, lb["name"]),
-            lambda: self.client.get(path)["load_balancer"],
-            lambda x: x.get("status") == "active",
-            failed=lambda x: "load balancer %s errored" % lb["name"] if x.get("status") == "errored" else None,
-        )
+    def view(self, resource):
+        return dict(self.comparable(resource, self.desired()), region=region_slug(resource))
 
-    def lookup(self):
-        name = self.params["name"]
-        lbs = self.client.paginate("load_balancers", "load_balancers")
-        return self.one_match([x for x in lbs if x.get("name") == name], "load balancers named %s" % name)
+    def check_create(self, desired):
+        if not self.params["region"]:
+            self.fail("region is required to create load balancer %s" % self.params["name"])
 
-    def check_input(self):
-        """Checks that need no API call, done before the first request."""
+    def creation(self, desired):
+        body = dict(desired, region=self.params["region"])
+        body.setdefault("size_unit", 1)
+        if self.params["vpc_uuid"]:
+            body["vpc_uuid"] = self.params["vpc_uuid"]
+        return body
+
+    def planned(self, desired):
+        return dict(desired, status="new")
+
+    def create(self, desired):
+        return self.client.post("load_balancers", desired)["load_balancer"]
+
+    def differences(self, current, desired):
         p = self.params
-        if not p["name"].strip():
-            self.fail("name must not be empty")
-        if p["size_unit"] is not None and not 1 <= p["size_unit"] <= 100:
-            self.fail("size_unit must be between 1 and 100, got %s" % p["size_unit"])
-        for index, rule in enumerate(p["forwarding_rules"] or []):
-            for key in ("entry_port", "target_port"):
-                if not 1 <= rule[key] <= 65535:
-                    self.fail("forwarding_rules[%d].%s must be a port between 1 and 65535, got %s"
-                              % (index, key, rule[key]))
-        health = p["health_check"] or {}
-        if health.get("port") is not None and not 1 <= health["port"] <= 65535:
-            self.fail("health_check.port must be a port between 1 and 65535, got %s" % health["port"])
-        for key in ("check_interval_seconds", "response_timeout_seconds", "healthy_threshold", "unhealthy_threshold"):
-            if health.get(key) is not None and health[key] < 1:
-                self.fail("health_check.%s must be at least 1, got %s" % (key, health[key]))
+        region = region_slug(current)
+        if p["region"] and p["region"] != region:
+            self.fail("load balancer %s is in %s; it cannot move to %s" % (p["name"], region, p["region"]))
+        have = self.comparable(current, desired)
+        want = self.comparable(desired, desired)
+        return sorted(key for key in want if have[key] != want[key])
 
-    def run(self):
-        p = self.params
-        self.check_input()
-        current = self.lookup()
-        if p["state"] == "absent":
-            self.set_resource({})
-            if current:
-                self.set_diff(current, {})
-                if self.will_write():
-                    self.delete_or_confirm(lambda: self.client.delete("load_balancers/%s" % current["id"]),
-                                           self.lookup, "load balancer %s" % p["name"])
-            return
-        wanted = self.desired()
-        if current is None:
-            if not p["region"]:
-                self.fail("region is required to create load balancer %s" % p["name"])
-            body = dict(wanted, region=p["region"])
-            body.setdefault("size_unit", 1)
-            if p["vpc_uuid"]:
-                body["vpc_uuid"] = p["vpc_uuid"]
-            self.set_diff({}, body)
-            lb = dict(body, status="new")
-            if self.will_write():
-                lb = self.wait_active(self.create_or_adopt(
-                    lambda: self.client.post("load_balancers", body)["load_balancer"], self.lookup,
-                    "load balancer %s" % p["name"]))
-            self.set_resource(lb)
-            return
-        if p["region"] and p["region"] != (current.get("region") or {}).get("slug"):
-            self.fail("load balancer %s is in %s; it cannot move to %s"
-                      % (p["name"], current["region"]["slug"], p["region"]))
-        have = self.comparable(current, wanted)
-        want = dict(wanted, forwarding_rules=normalise(wanted["forwarding_rules"]))
-        lb = current
-        if have != want:
-            self.set_diff(have, want)
-            lb = dict(current, **wanted)
-            if self.will_write():
-                body = self.update_body(current, wanted)
-                lb = self.client.put("load_balancers/%s" % current["id"], body)["load_balancer"]
-        if not self.check_mode:
-            lb = self.wait_active(lb)
-        self.set_resource(lb)
+    def planned_update(self, current, desired, changes):
+        return dict(current, **desired)
+
+    def update(self, current, desired, changes):
+        body = self.update_body(current, desired)
+        return self.client.put("load_balancers/%s" % current["id"], body)["load_balancer"]
 
     @staticmethod
     def update_body(current, wanted):
@@ -329,11 +384,42 @@ class LoadBalancer(DigitalOceanModule):
                 body["size"] = current["size"]
         return body
 
+    def delete(self, current):
+        self.client.delete("load_balancers/%s" % current["id"])
+
+    def wait(self, resource):
+        if resource.get("status") == "active" or not self.params["wait"]:
+            return resource
+        path = "load_balancers/%s" % resource["id"]
+        name = resource["name"]
+        return self.wait_until(
+            "GET /v2/%s (load balancer %s becoming active)" % (path, name),
+            lambda: self.client.get(path)["load_balancer"],
+            lambda x: x.get("status") == "active",
+            failed=lambda x: "load balancer %s errored" % name if x.get("status") == "errored" else None,
+        )
+
+    def curate(self, resource):
+        return curated(
+            resource,
+            id=resource.get("id"),
+            name=resource.get("name"),
+            region=region_slug(resource),
+            status=resource.get("status"),
+            public_ipv4=resource.get("ip") or None,
+            public_ipv6=resource.get("ipv6") or None,
+            tag=resource.get("tag") or None,
+            droplet_ids=list(resource.get("droplet_ids") or []),
+            size_unit=resource.get("size_unit"),
+            size=resource.get("size"),
+            vpc_uuid=resource.get("vpc_uuid"),
+        )
+
 
 def main():
-    module = build_module(
+    LoadBalancer.run_module(
         dict(
-            state=dict(type="str", default="present", choices=["present", "absent"]),
+            state_argument_spec(),
             name=dict(type="str", required=True),
             region=dict(type="str"),
             size_unit=dict(type="int"),
@@ -370,7 +456,6 @@ def main():
         mutually_exclusive=[("tag", "droplet_ids")],
         required_if=[("state", "present", ("forwarding_rules",))],
     )
-    LoadBalancer(module).execute()
 
 
 if __name__ == "__main__":

@@ -83,7 +83,15 @@ def test_database_and_load_balancer_lifecycle(fake_do, do_spec, tmp_path):
     assert result.task("cluster resize")["diff"]["before"]["num_nodes"] == 1
     assert result.task("user create")["user"]["password"]
     assert result.task("lb create")["load_balancer"]["status"] == "active"
-    assert result.task("lb create")["load_balancer"]["sticky_sessions"] == {"type": "none"}
+    assert result.task("lb create")["load_balancer"]["raw"]["sticky_sessions"] == {"type": "none"}
+    # the curated shape: the collection's own names, and the provider's object under raw
+    lb = result.task("lb create")["load_balancer"]
+    assert lb["public_ipv4"] == lb["raw"]["ip"] and lb["region"] == "fra1" and lb["tag"] == "app"
+    cluster = created["database"]
+    assert {"id", "name", "region", "status", "tags", "engine", "version", "size", "num_nodes",
+            "private_network_uuid", "connection", "private_connection", "raw"} == set(cluster)
+    assert cluster["raw"]["id"] == cluster["id"] and cluster["region"] == "fra1" and cluster["num_nodes"] == 1
+    assert result.task("cluster delete")["database"] == {}
     assert result.task("lb redirect")["diff"]["before"]["redirect_http_to_https"] is False
 
     # what went over the wire: every write, in order; check-mode tasks and re-runs sent none

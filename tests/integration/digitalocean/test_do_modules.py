@@ -142,6 +142,13 @@ def test_lifecycle_create_rerun_check_update_delete(run_side_by_side, fake_do, d
     assert droplet["droplet"]["status"] == "active"
     assert droplet["public_ipv4"].startswith("203.0.113.")
     assert droplet["private_ipv4"].startswith("10.20.")
+    # the curated droplet: addresses inside the resource (the top-level copies are deprecated), raw object kept
+    curated = droplet["droplet"]
+    assert curated["public_ipv4"] == droplet["public_ipv4"] and curated["private_ipv4"] == droplet["private_ipv4"]
+    assert curated["region"] == "fra1" and curated["name"] == "web-1" and curated["raw"]["id"] == curated["id"]
+    assert {"id", "name", "region", "status", "public_ipv4", "public_ipv6", "private_ipv4", "tags", "size",
+            "image", "vpc_uuid", "backups", "raw"} == set(curated)
+    assert result.task("firewall")["firewall"]["name"] == "web" and "raw" in result.task("firewall")["firewall"]
     assert [d["name"] for d in result.task("droplet info")["droplets"]] == ["web-1"]
     assert len(fake_do.droplets) == 1 and len(fake_do.ssh_keys) == 1 and len(fake_do.firewalls) == 1
     recs = {(r["type"], r["name"]) for r in fake_do.records["example.com"]}

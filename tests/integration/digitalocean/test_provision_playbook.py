@@ -125,3 +125,19 @@ def test_both_topologies_twice_and_check_mode(fakes, moto, do_spec, tmp_path):
     for name, fake in fakes.items():
         problems = validate_exchanges(do_spec, fake.exchanges)
         assert problems == [], "%s:\n%s" % (name, "\n".join(problems))
+
+
+def test_the_playbook_reads_only_curated_return_values():
+    """Registered results are read through the modules' curated keys, never
+    through the provider's object (``raw``) or the deprecated top-level copies."""
+    import re
+
+    text = PLAYBOOK.read_text()
+    reads = set(re.findall(r"__do_[a-z_]+(?:\.results\[\d+\]|\.[a-z0-9_]+)+", text))
+    assert reads, "no registered result is read"
+    assert not [r for r in reads if ".raw" in r], reads
+    allowed = {
+        "__do_key.ssh_key.fingerprint", "__do_vpc.vpc.id", "__do_pg.database.id",
+        "__do_lb.load_balancer.public_ipv4", "__do_droplet_results.results[0].droplet.public_ipv4",
+    }
+    assert reads <= allowed | {"__do_lb.load_balancer"}, reads - allowed

@@ -68,6 +68,11 @@ attributes:
   diff_mode:
     support: full
     description: Returns the resource before and after the change.
+  action_group:
+    description: Use C(group/baobab.webstack.digitalocean) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - baobab.webstack.digitalocean
 """
 
     INFO_ATTRIBUTES = r"""
@@ -78,4 +83,9 @@ attributes:
   diff_mode:
     support: none
     description: Nothing changes, so there is nothing to compare.
+  action_group:
+    description: Use C(group/baobab.webstack.digitalocean) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - baobab.webstack.digitalocean
 """

@@ -31,6 +31,9 @@ options:
 extends_documentation_fragment:
   - baobab.webstack.digitalocean
   - baobab.webstack.digitalocean.info_attributes
+seealso:
+  - module: baobab.webstack.do_droplet
+    description: Creates, updates and deletes a droplet.
 """
 
 EXAMPLES = r"""

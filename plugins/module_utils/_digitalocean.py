@@ -365,7 +365,24 @@ def build_module(argument_spec, **kwargs):
 
 
 class DigitalOceanModule(ResourceModule):
-    """ResourceModule with a DigitalOcean client and wait settings."""
+    """ResourceModule with a DigitalOcean client and wait settings.
+
+    A resource kept in one collection of the API (``droplets``, ``vpcs``...)
+    and answered under :attr:`resource_name` only names its collection in
+    :attr:`api_path`: create, delete and the wait for :attr:`ready_status`
+    then need no code of their own."""
+
+    #: the collection of the resource in the API (``droplets``)
+    api_path = None
+    #: how messages name one (``droplet``, ``load balancer``)
+    noun = None
+    #: the status a created or updated resource is waited for (``active``);
+    #: ``None``: the resource is ready as soon as the API answered
+    ready_status = None
+    #: a status that stops the wait with an error (``errored``)
+    failed_status = None
+    #: the key of the resource in the API's answers, when it is not :attr:`resource_name`
+    api_key = None
 
     def __init__(self, module):
         super(DigitalOceanModule, self).__init__(module)
@@ -390,6 +407,51 @@ class DigitalOceanModule(ResourceModule):
             ids = ", ".join(to_native(i.get("id", i.get("uuid", i.get("name")))) for i in items)
             self.fail("%d %s match, refusing to guess which one to manage (ids: %s)" % (len(items), what, ids))
         return items[0] if items else None
+
+    # -- a resource of one collection, found by its name ----------------------
+    def label(self):
+        if self.noun and self.params.get("name"):
+            return "%s %s" % (self.noun, self.params["name"])
+        return super(DigitalOceanModule, self).label()
+
+    def named(self, items):
+        """The only item of ``items`` named like the ``name`` option."""
+        name = self.params["name"]
+        return self.one_match([i for i in items if i.get("name") == name], "%ss named %s" % (self.noun, name))
+
+    def item_path(self, resource):
+        return "%s/%s" % (self.api_path, resource["id"])
+
+    def unwrap(self, answer):
+        """The resource in an answer of the API."""
+        return answer[self.api_key or self.resource_name]
+
+    def fetch(self, resource):
+        return self.unwrap(self.client.get(self.item_path(resource)))
+
+    def create(self, desired):
+        return self.unwrap(self.client.post(self.api_path, desired))
+
+    def delete(self, current):
+        self.client.delete(self.item_path(current))
+
+    def wait(self, resource):
+        ready = self.ready_status
+        if ready is None or resource.get("status") == ready or not self.params["wait"]:
+            return resource
+        name = resource["name"]
+
+        def failed(value):
+            if self.failed_status and value.get("status") == self.failed_status:
+                return "%s %s %s" % (self.noun, name, self.failed_status)
+            return None
+
+        return self.wait_until(
+            "GET /v2/%s (%s %s becoming %s)" % (self.item_path(resource), self.noun, name, ready),
+            lambda: self.fetch(resource),
+            lambda value: value.get("status") == ready,
+            failed,
+        )
 
 
 class DatabaseChild(ClusterChild, DigitalOceanModule):

@@ -183,12 +183,12 @@ CREATE_KEYS = ("name", "engine", "version", "size", "num_nodes", "region", "priv
 
 class Cluster(DigitalOceanModule):
     resource_name = "database"
+    api_path = "databases"
+    noun = "database cluster"
+    ready_status = "online"
     #: compared only when set: leaving one out keeps the live value
     updatable = ("size", "num_nodes")
     wait_unchanged = True
-
-    def label(self):
-        return "database cluster %s" % self.params["name"]
 
     def validate(self):
         p = self.params
@@ -201,9 +201,7 @@ class Cluster(DigitalOceanModule):
                 self.fail("%s must not be empty" % key)
 
     def lookup(self):
-        name = self.params["name"]
-        clusters = self.client.get("databases").get("databases") or []
-        return self.one_match([c for c in clusters if c.get("name") == name], "database clusters named %s" % name)
+        return self.named(self.client.get("databases").get("databases") or [])
 
     def desired(self):
         p = self.params
@@ -224,9 +222,6 @@ class Cluster(DigitalOceanModule):
     def planned(self, desired):
         return dict(desired, status="creating")
 
-    def create(self, desired):
-        return self.client.post("databases", desired)["database"]
-
     def differences(self, current, desired):
         p = self.params
         for key in ("engine", "region", "private_network_uuid"):
@@ -241,21 +236,8 @@ class Cluster(DigitalOceanModule):
     def update(self, current, desired, changes):
         # a resize carries both values: the one left out keeps the live value
         body = dict((key, desired.get(key, current.get(key))) for key in self.updatable)
-        self.client.put("databases/%s/resize" % current["id"], body)
-        return self.client.get("databases/%s" % current["id"])["database"]
-
-    def delete(self, current):
-        self.client.delete("databases/%s" % current["id"])
-
-    def wait(self, resource):
-        if resource.get("status") == "online" or not self.params["wait"]:
-            return resource
-        path = "databases/%s" % resource["id"]
-        return self.wait_until(
-            "GET /v2/%s (database cluster %s becoming online)" % (path, resource["name"]),
-            lambda: self.client.get(path)["database"],
-            lambda c: c.get("status") == "online",
-        )
+        self.client.put("%s/resize" % self.item_path(current), body)
+        return self.fetch(current)
 
     def curate(self, resource):
         return curated(

@@ -57,6 +57,7 @@ from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean impo
 
 class Domain(DigitalOceanModule):
     resource_name = "domain"
+    api_path = "domains"
 
     def domain(self):
         return self.params["name"].lower().rstrip(".")
@@ -68,9 +69,13 @@ class Domain(DigitalOceanModule):
         if not self.domain():
             self.fail("name must not be empty")
 
+    def item_path(self, resource):
+        # a domain is addressed by its name
+        return "domains/%s" % self.domain()
+
     def lookup(self):
-        found = self.client.get_or_none("domains/%s" % self.domain())
-        return found["domain"] if found else None
+        found = self.client.get_or_none(self.item_path(None))
+        return self.unwrap(found) if found else None
 
     def desired(self):
         body = {"name": self.domain()}
@@ -80,12 +85,6 @@ class Domain(DigitalOceanModule):
 
     def view(self, resource):
         return dict((key, resource[key]) for key in ("name", "ip_address") if key in resource)
-
-    def create(self, desired):
-        return self.client.post("domains", desired)["domain"]
-
-    def delete(self, current):
-        self.client.delete("domains/%s" % self.domain())
 
 
 def main():

@@ -199,6 +199,7 @@ def canonical_data(rtype, data):
 
 class Record(DigitalOceanModule):
     resource_name = "record"
+    api_key = "domain_record"
 
     def label(self):
         return "%s record %s" % (self.params["type"], self.fqdn)
@@ -223,6 +224,7 @@ class Record(DigitalOceanModule):
             if p["type"] == "CAA" and (p["flags"] is None or p["tag"] is None):
                 self.fail("flags and tag are required for CAA records")
         self.domain = domain = p["domain"].lower().rstrip(".")
+        self.api_path = "domains/%s/records" % domain
         name = p["name"]
         if name.endswith("." + domain) or name.endswith("." + domain + "."):
             name = name.rstrip(".")[: -len(domain) - 1]
@@ -234,16 +236,14 @@ class Record(DigitalOceanModule):
         if self.data is None and (p["state"] == "present" or not p["unique"]):
             self.fail("data is required unless state=absent with unique=true")
 
-    def path(self, *rest):
-        return "/".join(["domains/%s/records" % self.domain, *(str(r) for r in rest)])
-
     def lookup(self):
         """The record this task manages (``None`` when absent).  A domain
         that does not exist holds no record with state=absent, and in check
         mode (an earlier task would create it); otherwise its 404 fails."""
         p = self.params
         try:
-            records = self.client.paginate(self.path(), "domain_records", query={"type": p["type"], "name": self.fqdn})
+            records = self.client.paginate(self.api_path, "domain_records",
+                                           query={"type": p["type"], "name": self.fqdn})
         except ApiError as error:
             if error.status == 404 and (p["state"] == "absent" or self.check_mode):
                 return None
@@ -273,15 +273,9 @@ class Record(DigitalOceanModule):
             changes.append("data")
         return sorted(changes)
 
-    def create(self, desired):
-        return self.client.post(self.path(), desired)["domain_record"]
-
     def update(self, current, desired, changes):
         body = dict((key, desired[key]) for key in changes)
-        return self.client.put(self.path(current["id"]), dict(body, type=desired["type"]))["domain_record"]
-
-    def delete(self, current):
-        self.client.delete(self.path(current["id"]))
+        return self.unwrap(self.client.put(self.item_path(current), dict(body, type=desired["type"])))
 
     def curate(self, resource):
         return curated(

@@ -206,6 +206,9 @@ def _scalar(value):
 
 class Droplet(DigitalOceanModule):
     resource_name = "droplet"
+    api_path = "droplets"
+    noun = "droplet"
+    ready_status = "active"
     wait_unchanged = True
 
     def label(self):
@@ -265,9 +268,6 @@ class Droplet(DigitalOceanModule):
     def planned(self, desired):
         return dict(desired, status="new")
 
-    def create(self, desired):
-        return self.client.post("droplets", desired)["droplet"]
-
     def differences(self, current, desired):
         """Tags and backups are kept in the wanted state; size and VPC are
         only reported (a server is not rebuilt implicitly)."""
@@ -310,20 +310,7 @@ class Droplet(DigitalOceanModule):
             )["action"]
             if p["wait"]:
                 self.wait_action(action["id"])
-        return self.client.get("droplets/%s" % current["id"])["droplet"]
-
-    def delete(self, current):
-        self.client.delete("droplets/%s" % current["id"])
-
-    def wait(self, resource):
-        if resource.get("status") == "active" or not self.params["wait"]:
-            return resource
-        path = "droplets/%s" % resource["id"]
-        return self.wait_until(
-            "GET /v2/%s (droplet %s becoming active)" % (path, resource["name"]),
-            lambda: self.client.get(path)["droplet"],
-            lambda d: d.get("status") == "active",
-        )
+        return self.fetch(current)
 
     def curate(self, resource):
         return curated_droplet(resource)

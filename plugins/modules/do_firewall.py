@@ -214,9 +214,8 @@ def comparable(fw):
 
 class Firewall(DigitalOceanModule):
     resource_name = "firewall"
-
-    def label(self):
-        return "firewall %s" % self.params["name"]
+    api_path = "firewalls"
+    noun = "firewall"
 
     def validate(self):
         p = self.params
@@ -226,9 +225,7 @@ class Firewall(DigitalOceanModule):
             self.fail("a firewall needs at least one rule in inbound_rules or outbound_rules")
 
     def lookup(self):
-        name = self.params["name"]
-        firewalls = self.client.paginate("firewalls", "firewalls")
-        return self.one_match([f for f in firewalls if f.get("name") == name], "firewalls named %s" % name)
+        return self.named(self.client.paginate("firewalls", "firewalls"))
 
     def desired(self):
         p = self.params
@@ -247,14 +244,8 @@ class Firewall(DigitalOceanModule):
         have, want = comparable(current), comparable(desired)
         return sorted(key for key in want if have[key] != want[key])
 
-    def create(self, desired):
-        return self.client.post("firewalls", desired)["firewall"]
-
     def update(self, current, desired, changes):
-        return self.client.put("firewalls/%s" % current["id"], desired)["firewall"]
-
-    def delete(self, current):
-        self.client.delete("firewalls/%s" % current["id"])
+        return self.unwrap(self.client.put(self.item_path(current), desired))
 
     def curate(self, resource):
         return curated(

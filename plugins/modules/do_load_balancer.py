@@ -263,10 +263,11 @@ def sticky_key(sticky):
 
 class LoadBalancer(DigitalOceanModule):
     resource_name = "load_balancer"
+    api_path = "load_balancers"
+    noun = "load balancer"
+    ready_status = "active"
+    failed_status = "errored"
     wait_unchanged = True
-
-    def label(self):
-        return "load balancer %s" % self.params["name"]
 
     def validate(self):
         """Checks that need no API call, done before the first request."""
@@ -288,9 +289,7 @@ class LoadBalancer(DigitalOceanModule):
                 self.fail("health_check.%s must be at least 1, got %s" % (key, health[key]))
 
     def lookup(self):
-        name = self.params["name"]
-        lbs = self.client.paginate("load_balancers", "load_balancers")
-        return self.one_match([x for x in lbs if x.get("name") == name], "load balancers named %s" % name)
+        return self.named(self.client.paginate("load_balancers", "load_balancers"))
 
     def desired(self):
         p = self.params
@@ -351,9 +350,6 @@ class LoadBalancer(DigitalOceanModule):
     def planned(self, desired):
         return dict(desired, status="new")
 
-    def create(self, desired):
-        return self.client.post("load_balancers", desired)["load_balancer"]
-
     def differences(self, current, desired):
         p = self.params
         region = region_slug(current)
@@ -368,7 +364,7 @@ class LoadBalancer(DigitalOceanModule):
 
     def update(self, current, desired, changes):
         body = self.update_body(current, desired)
-        return self.client.put("load_balancers/%s" % current["id"], body)["load_balancer"]
+        return self.unwrap(self.client.put(self.item_path(current), body))
 
     @staticmethod
     def update_body(current, wanted):
@@ -383,21 +379,6 @@ class LoadBalancer(DigitalOceanModule):
             elif current.get("size"):
                 body["size"] = current["size"]
         return body
-
-    def delete(self, current):
-        self.client.delete("load_balancers/%s" % current["id"])
-
-    def wait(self, resource):
-        if resource.get("status") == "active" or not self.params["wait"]:
-            return resource
-        path = "load_balancers/%s" % resource["id"]
-        name = resource["name"]
-        return self.wait_until(
-            "GET /v2/%s (load balancer %s becoming active)" % (path, name),
-            lambda: self.client.get(path)["load_balancer"],
-            lambda x: x.get("status") == "active",
-            failed=lambda x: "load balancer %s errored" % name if x.get("status") == "errored" else None,
-        )
 
     def curate(self, resource):
         return curated(

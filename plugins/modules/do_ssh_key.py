@@ -87,6 +87,7 @@ def fingerprint_of(public_key):
 
 class SshKey(DigitalOceanModule):
     resource_name = "ssh_key"
+    api_path = "account/keys"
     updatable = ("name",)
 
     def label(self):
@@ -121,14 +122,8 @@ class SshKey(DigitalOceanModule):
     def planned(self, desired):
         return dict(desired, fingerprint=self.fingerprint)
 
-    def create(self, desired):
-        return self.client.post("account/keys", desired)["ssh_key"]
-
     def update(self, current, desired, changes):
-        return self.client.put("account/keys/%s" % current["id"], {"name": desired["name"]})["ssh_key"]
-
-    def delete(self, current):
-        self.client.delete("account/keys/%s" % current["id"])
+        return self.unwrap(self.client.put(self.item_path(current), {"name": desired["name"]}))
 
 
 def main():

@@ -67,15 +67,12 @@ from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean impo
 
 class Vpc(DigitalOceanModule):
     resource_name = "vpc"
+    api_path = "vpcs"
+    noun = "VPC"
     updatable = ("description",)
 
-    def label(self):
-        return "VPC %s" % self.params["name"]
-
     def lookup(self):
-        name = self.params["name"]
-        vpcs = self.client.paginate("vpcs", "vpcs")
-        return self.one_match([v for v in vpcs if v.get("name") == name], "VPCs named %s" % name)
+        return self.named(self.client.paginate("vpcs", "vpcs"))
 
     def desired(self):
         p = self.params
@@ -97,14 +94,8 @@ class Vpc(DigitalOceanModule):
                           % (key, desired["name"], current.get(key), desired[key]))
         return super(Vpc, self).differences(current, desired)
 
-    def create(self, desired):
-        return self.client.post("vpcs", desired)["vpc"]
-
     def update(self, current, desired, changes):
-        return self.client.patch("vpcs/%s" % current["id"], {"description": desired["description"]})["vpc"]
-
-    def delete(self, current):
-        self.client.delete("vpcs/%s" % current["id"])
+        return self.unwrap(self.client.patch(self.item_path(current), {"description": desired["description"]}))
 
 
 def main():

@@ -476,6 +476,13 @@ class DatabaseChild(ClusterChild, DigitalOceanModule):
     def unwrap(self, answer):
         return answer[self.resource_name]
 
+    #: keys of the child returned besides its name (``role``, ``password``)
+    curated_keys = ()
+
+    def curate(self, resource):
+        return curated(resource, name=resource.get("name"),
+                       **dict((key, resource.get(key)) for key in self.curated_keys))
+
 
 def droplet_ips(droplet):
     """(public IPv4, private IPv4) of a droplet dict."""

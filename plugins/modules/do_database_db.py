@@ -43,10 +43,22 @@ EXAMPLES = r"""
 
 RETURN = r"""
 db:
-  description: The database (empty after deletion).
+  description:
+    - The database (empty after deletion).
   returned: always
   type: dict
-  sample: {"name": "shop"}
+  contains:
+    name:
+      description: Database name.
+      type: str
+      returned: success
+      sample: shop
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 """
 
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402

@@ -46,10 +46,33 @@ EXAMPLES = r"""
 
 RETURN = r"""
 user:
-  description: The user with its role and password (sensitive; empty after deletion).
+  description:
+    - The user with its role and password (empty after deletion).
+    - Sensitive, holds RV(user.password).
   returned: always
   type: dict
-  sample: {"name": "shop", "role": "normal", "password": "..."}
+  contains:
+    name:
+      description: User name.
+      type: str
+      returned: success
+      sample: shop
+    role:
+      description: C(primary) for the cluster's admin, C(normal) otherwise; V(null) in check mode.
+      type: str
+      returned: success
+      sample: normal
+    password:
+      description: The user's password. Sensitive; V(null) in check mode.
+      type: str
+      returned: success
+      sample: "..."
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 """
 
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
@@ -61,6 +84,7 @@ class User(DatabaseChild):
     resource_name = "user"
     collection = "users"
     noun = "database user"
+    curated_keys = ("role", "password")
 
 
 def main():

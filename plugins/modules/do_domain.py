@@ -43,13 +43,33 @@ EXAMPLES = r"""
 
 RETURN = r"""
 domain:
-  description: The domain as the API returns it (empty after deletion).
+  description:
+    - The domain, with the collection's names for what playbooks need (empty after deletion).
   returned: always
   type: dict
-  sample: {"name": "shop.example.com", "ttl": 1800}
+  contains:
+    name:
+      description: The domain name.
+      type: str
+      returned: success
+      sample: shop.example.com
+    ttl:
+      description: Default time to live of its records, in seconds.
+      type: int
+      returned: success
+      sample: 1800
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 """
 
-from ansible_collections.baobab.webstack.plugins.module_utils._base import state_argument_spec  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._base import (  # noqa: E402
+    curated,
+    state_argument_spec,
+)
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
 )
@@ -85,6 +105,9 @@ class Domain(DigitalOceanModule):
 
     def view(self, resource):
         return dict((key, resource[key]) for key in ("name", "ip_address") if key in resource)
+
+    def curate(self, resource):
+        return curated(resource, name=resource.get("name"), ttl=resource.get("ttl"))
 
 
 def main():

@@ -55,18 +55,47 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ssh_key:
-  description: The key as the API returns it (empty after removal).
+  description:
+    - The key, with the collection's names for what playbooks need (empty after removal).
   returned: always
   type: dict
-  sample: {"id": 512190, "fingerprint": "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa", "name": "deploy",
-           "public_key": "ssh-ed25519 AAAA... deploy"}
+  contains:
+    id:
+      description: Key id; V(null) in check mode for a key that would be uploaded.
+      type: int
+      returned: success
+      sample: 512190
+    name:
+      description: Name shown in the control panel.
+      type: str
+      returned: success
+      sample: deploy
+    fingerprint:
+      description: MD5 fingerprint, usable in O(baobab.webstack.do_droplet#module:ssh_keys).
+      type: str
+      returned: success
+      sample: "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"
+    public_key:
+      description: The public key.
+      type: str
+      returned: success
+      sample: "ssh-ed25519 AAAA... deploy"
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 """
 
 import base64  # noqa: E402
 import binascii  # noqa: E402
 import hashlib  # noqa: E402
 
-from ansible_collections.baobab.webstack.plugins.module_utils._base import state_argument_spec  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._base import (  # noqa: E402
+    curated,
+    state_argument_spec,
+)
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
 )
@@ -121,6 +150,10 @@ class SshKey(DigitalOceanModule):
 
     def planned(self, desired):
         return dict(desired, fingerprint=self.fingerprint)
+
+    def curate(self, resource):
+        return curated(resource, id=resource.get("id"), name=resource.get("name"),
+                       fingerprint=resource.get("fingerprint"), public_key=resource.get("public_key"))
 
     def update(self, current, desired, changes):
         return self.unwrap(self.client.put(self.item_path(current), {"name": desired["name"]}))

@@ -52,14 +52,53 @@ EXAMPLES = r"""
 
 RETURN = r"""
 vpc:
-  description: The VPC as the API returns it (empty after deletion).
+  description:
+    - The VPC, with the collection's names for what playbooks need (empty after deletion).
   returned: always
   type: dict
-  sample: {"id": "5a4981aa-9653-4bd1-bef5-d6bff52042e4", "name": "shop-prod", "region": "fra1",
-           "ip_range": "10.20.0.0/20", "description": "shop production", "default": false}
+  contains:
+    id:
+      description: VPC id (UUID), the O(baobab.webstack.do_droplet#module:vpc_uuid) of droplets.
+      type: str
+      returned: success
+      sample: 5a4981aa-9653-4bd1-bef5-d6bff52042e4
+    name:
+      description: Name.
+      type: str
+      returned: success
+      sample: shop-prod
+    region:
+      description: Region slug.
+      type: str
+      returned: success
+      sample: fra1
+    ip_range:
+      description: Private range in CIDR notation.
+      type: str
+      returned: success
+      sample: 10.20.0.0/20
+    description:
+      description: Free text description.
+      type: str
+      returned: success
+      sample: shop production
+    default:
+      description: Whether it is the region's default VPC.
+      type: bool
+      returned: success
+      sample: false
+    raw:
+      description:
+        - The provider's full object, as the DigitalOcean API returns it (the create request in check mode).
+        - Provider-specific and may change with the API; playbooks should read the keys above.
+      type: dict
+      returned: success
 """
 
-from ansible_collections.baobab.webstack.plugins.module_utils._base import state_argument_spec  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._base import (  # noqa: E402
+    curated,
+    state_argument_spec,
+)
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import (  # noqa: E402
     DigitalOceanModule,
 )
@@ -93,6 +132,11 @@ class Vpc(DigitalOceanModule):
                 self.fail("the %s of VPC %s is %s and cannot be changed to %s"
                           % (key, desired["name"], current.get(key), desired[key]))
         return super(Vpc, self).differences(current, desired)
+
+    def curate(self, resource):
+        return curated(resource, id=resource.get("id"), name=resource.get("name"), region=resource.get("region"),
+                       ip_range=resource.get("ip_range"), description=resource.get("description"),
+                       default=bool(resource.get("default")))
 
     def update(self, current, desired, changes):
         return self.unwrap(self.client.patch(self.item_path(current), {"description": desired["description"]}))

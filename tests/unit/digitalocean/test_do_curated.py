@@ -14,14 +14,21 @@ from ansible_collections.baobab.webstack.plugins.module_utils._base import curat
 from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean import curated_droplet
 from ansible_collections.baobab.webstack.plugins.modules import (
     do_database_cluster,
+    do_database_db,
+    do_database_user,
+    do_domain,
     do_domain_record,
     do_droplet,
     do_firewall,
     do_load_balancer,
+    do_ssh_key,
+    do_vpc,
 )
 from cloud_harness import LocalApi, run_module
 
-SHARED = {"id", "name", "raw"}
+SHARED = {"name", "raw"}
+PUBKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHa0dYxTDU0b5cFA6Nbm+UFoaGMzxpUY5M84AdcGDvEH admin@example"
+CLUSTER_ID = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30"
 
 
 def args(api, **extra):
@@ -90,10 +97,19 @@ def refuse_writes(resources):
      {"name": "pg", "region": "fra1", "status": "creating", "engine": "pg", "num_nodes": 1}),
     (do_domain_record, "record", {"domain": "example.com", "type": "A", "name": "www", "data": "192.0.2.1"},
      {"name": "www", "domain": "example.com", "fqdn": "www.example.com", "type": "A", "data": "192.0.2.1",
-      "ttl": 1800}),
+      "ttl": 1800, "id": None}),
+    (do_vpc, "vpc", {"name": "web", "region": "fra1", "ip_range": "10.20.0.0/20"},
+     {"id": None, "name": "web", "region": "fra1", "ip_range": "10.20.0.0/20", "default": False}),
+    (do_ssh_key, "ssh_key", {"name": "deploy", "public_key": PUBKEY},
+     {"id": None, "name": "deploy", "fingerprint": do_ssh_key.fingerprint_of(PUBKEY), "public_key": PUBKEY}),
+    (do_domain, "domain", {"name": "example.com"}, {"name": "example.com"}),
+    (do_database_db, "db", {"cluster_id": CLUSTER_ID, "name": "shop"}, {"name": "shop"}),
+    (do_database_user, "user", {"cluster_id": CLUSTER_ID, "name": "shop"},
+     {"name": "shop", "role": None, "password": None}),
 ])
 def test_check_mode_returns_the_curated_shape_of_what_would_be_created(module, key, extra, expected):
     empty = {"/v2/droplets": ("droplets", []), "/v2/load_balancers": ("load_balancers", []),
+             "/v2/vpcs": ("vpcs", []), "/v2/account/keys": ("ssh_keys", []),
              "/v2/firewalls": ("firewalls", []), "/v2/databases": ("databases", []),
              "/v2/domains/example.com/records": ("domain_records", [])}
     with LocalApi(refuse_writes(empty)) as api:

@@ -12,7 +12,7 @@ module: do_database_cluster
 short_description: Manage a DigitalOcean managed database cluster
 description:
   - Creates, resizes or deletes a managed database cluster (PostgreSQL by default), identified by its name.
-  - Waits until the cluster is C(online) and returns its connection information.
+  - Waits until the cluster is V(online) and returns its connection information.
   - The returned connections hold the admin password; register the result in a task with C(no_log=true).
 version_added: 0.1.0
 author:
@@ -28,16 +28,16 @@ options:
     type: str
     required: true
   engine:
-    description: Database engine slug; C(pg) is PostgreSQL.
+    description: Database engine slug; V(pg) is PostgreSQL.
     type: str
     default: pg
     choices: [pg, mysql, valkey, mongodb, kafka, opensearch]
   version:
-    description: Major version of the engine (C(16)). The provider's default when left out. Only used at creation.
+    description: Major version of the engine (V(16)). The provider's default when left out. Only used at creation.
     type: str
   size:
     description:
-      - Node size slug (C(db-s-1vcpu-2gb)). Required to create.
+      - Node size slug (V(db-s-1vcpu-2gb)). Required to create.
       - Compared with the live cluster only when set; a different size resizes the cluster.
     type: str
   num_nodes:

@@ -22,7 +22,7 @@ options:
     choices: [present, absent]
     default: present
   name:
-    description: Domain name (C(example.com)).
+    description: Domain name (V(example.com)).
     type: str
     required: true
   ip_address:

@@ -35,7 +35,7 @@ options:
     required: true
     choices: [A, AAAA, CNAME, TXT, MX, CAA, NS, SRV]
   name:
-    description: Host name relative to the domain; C(@) is the apex.
+    description: Host name relative to the domain; V(@) is the apex.
     type: str
     default: "@"
   data:
@@ -57,7 +57,7 @@ options:
     description: Weight (SRV).
     type: int
   flags:
-    description: Flags (CAA), usually C(0).
+    description: Flags (CAA), usually V(0).
     type: int
   tag:
     description: Tag (CAA).

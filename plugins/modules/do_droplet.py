@@ -33,14 +33,14 @@ options:
     required: true
   region:
     description:
-      - Region slug (C(fra1), C(ams3)...). Required with O(state=present).
+      - Region slug (V(fra1), V(ams3)...). Required with O(state=present).
       - With O(state=absent) and no region, the name alone identifies the droplet.
     type: str
   size:
-    description: Size slug (C(s-2vcpu-4gb)). Required to create.
+    description: Size slug (V(s-2vcpu-4gb)). Required to create.
     type: str
   image:
-    description: Image slug (C(debian-12-x64)) or numeric image id. Required to create.
+    description: Image slug (V(debian-12-x64)) or numeric image id. Required to create.
     type: str
   ssh_keys:
     description: SSH keys (ids or fingerprints) installed for root at creation.

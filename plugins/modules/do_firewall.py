@@ -12,9 +12,10 @@ module: do_firewall
 short_description: Manage a DigitalOcean cloud firewall
 description:
   - Creates, replaces or deletes a cloud firewall identified by its name.
-  - Rules are compared after normalisation (order, C(all) ports written C(0), empty targets dropped), so a
+  - Rules are compared after normalisation (order, V(all) ports written V(0), empty targets dropped), so a
     re-run with the same rules in another order changes nothing.
-  - The firewall always ends up with exactly the given rules, droplets and tags.
+  - The firewall always ends up with exactly the given O(inbound_rules), O(outbound_rules), O(droplet_ids) and
+    O(tags).
 version_added: 0.1.0
 author:
   - baobab.webstack maintainers (@baobab)
@@ -40,7 +41,7 @@ options:
         choices: [tcp, udp, icmp]
         required: true
       ports:
-        description: A port, a range (C(8000-9000)) or C(all). Ignored for icmp.
+        description: A port, a range (V(8000-9000)) or V(all). Ignored for icmp.
         type: str
       sources:
         description: Where the traffic may come from.
@@ -48,7 +49,7 @@ options:
         required: true
         suboptions: &targets
           addresses:
-            description: IPv4/IPv6 addresses or CIDR blocks (C(0.0.0.0/0), C(::/0)).
+            description: IPv4/IPv6 addresses or CIDR blocks (V(0.0.0.0/0), V(::/0)).
             type: list
             elements: str
           droplet_ids:
@@ -79,7 +80,7 @@ options:
         choices: [tcp, udp, icmp]
         required: true
       ports:
-        description: A port, a range or C(all). Ignored for icmp.
+        description: A port, a range or V(all). Ignored for icmp.
         type: str
       destinations:
         description: Where the traffic may go.

@@ -34,7 +34,7 @@ options:
     description:
       - Number of nodes (capacity units), 1 to 100.
       - V(1) when a load balancer is created without it.
-      - Compared with the live load balancer only when set, so a balancer sized by slug (C(lb-small)), or resized
+      - Compared with the live load balancer only when set, so a balancer sized by slug (V(lb-small)), or resized
         elsewhere, is left as it is when this option is left out.
     type: int
   vpc_uuid:
@@ -111,11 +111,11 @@ options:
         type: int
         default: 5
   sticky_sessions:
-    description: Session affinity. Off (C(none)) by default.
+    description: Session affinity. Off (V(none)) by default.
     type: dict
     suboptions:
       type:
-        description: C(none) or C(cookies).
+        description: V(none) or V(cookies).
         type: str
         choices: [none, cookies]
         default: none

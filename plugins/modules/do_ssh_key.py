@@ -29,12 +29,12 @@ options:
     type: str
   public_key:
     description:
-      - The public key in OpenSSH format (C(ssh-ed25519 AAAA... comment)).
+      - The public key in OpenSSH format (V(ssh-ed25519 AAAA... comment)).
       - Required with O(state=present). With O(state=absent), O(public_key) or O(fingerprint) identifies the key.
     type: str
   fingerprint:
     description:
-      - MD5 fingerprint of the key (C(aa:bb:...)), an alternative to O(public_key) with O(state=absent).
+      - MD5 fingerprint of the key (V(aa:bb:...)), an alternative to O(public_key) with O(state=absent).
     type: str
 extends_documentation_fragment:
   - baobab.webstack.digitalocean

@@ -27,7 +27,7 @@ options:
     type: str
     required: true
   region:
-    description: Region slug (C(fra1), C(ams3)...). Required to create.
+    description: Region slug (V(fra1), V(ams3)...). Required to create.
     type: str
   ip_range:
     description:

@@ -435,25 +435,3 @@ def test_check_mode_on_the_converged_host_changes_nothing():
     assert rc == 0, output
     counts = recap(output)
     assert counts and all(c["changed"] == "0" and c["failed"] == "0" for c in counts.values()), counts
-
-
-@pytest.fixture(scope="module")
-def public_run(host):
-    files = "/etc/default/prometheus-node-exporter /etc/default/prometheus /etc/webstack-monitoring/textfile.json"
-    before = host.check_output(f"sha256sum {files}")
-    rc, output = playbook(SCENARIO / "public_listen.yml")
-    return {"rc": rc, "output": output, "before": before, "after": host.check_output(f"sha256sum {files}")}
-
-
-def test_public_listen_address_fails_naming_the_variable(public_run):
-    output = public_run["output"]
-    assert public_run["rc"] != 0
-    assert "monitoring_listen_address (203.0.113.10) is not a loopback or private address" in output
-    assert "private_ip" in output and "monitoring_allow_public_listen" in output
-
-
-def test_public_listen_address_changes_nothing(host, public_run):
-    assert public_run["after"] == public_run["before"]
-    counts = recap(public_run["output"])
-    assert counts and all(c["changed"] == "0" for c in counts.values()), counts
-    assert "203.0.113.10" not in host.check_output("ss -Hltn")

@@ -95,24 +95,75 @@ EXAMPLES = r"""
 
 RETURN = r"""
 database:
-  description: The service as the API describes it, including C(endpoints) (empty when absent).
+  description:
+    - The PostgreSQL service in the collection's shared vocabulary. Empty when absent.
+    - In check mode, what would be created (no RV(database.id) yet).
   returned: always
   type: dict
-  sample:
-    id: 2f1e0c9a-0000-4000-8000-00000000000a
-    description: ksm-db
-    engine: postgresql
-    plan: essential
-    version: "16"
-    status: READY
-    endpoints: [{"component": "postgresql", "domain": "postgresql-2f1e.database.cloud.ovh.net", "port": 20184,
-                 "ssl": true, "sslMode": "require"}]
+  contains:
+    id:
+      description: ID of the service (the O(baobab.webstack.ovh_cloud_database_db#module:cluster_id) of its
+        databases and users).
+      type: str
+      sample: 2f1e0c9a-0000-4000-8000-00000000000a
+    name:
+      description: Name of the service (its description in the API).
+      type: str
+      sample: ksm-db
+    region:
+      description: Region of the nodes.
+      type: str
+      sample: GRA
+    status:
+      description: Status as the API reports it (V(CREATING), V(READY)...).
+      type: str
+      sample: READY
+    engine:
+      description: Database engine.
+      type: str
+      sample: postgresql
+    plan:
+      description: Service plan.
+      type: str
+      sample: essential
+    flavor:
+      description: Node flavor.
+      type: str
+      sample: db1-4
+    version:
+      description: PostgreSQL major version.
+      type: str
+      sample: "16"
+    host:
+      description: Host name of the PostgreSQL endpoint, V(null) until the service has one.
+      type: str
+      sample: postgresql-2f1e.database.cloud.ovh.net
+    port:
+      description: Port of the PostgreSQL endpoint.
+      type: int
+      sample: 20184
+    endpoints:
+      description: Every endpoint of the service as the API describes it (C(component), C(domain), C(port), C(ssl)...).
+      type: list
+      elements: dict
+      sample: [{"component": "postgresql", "domain": "postgresql-2f1e.database.cloud.ovh.net", "port": 20184}]
+    ip_restrictions:
+      description: Networks allowed to connect, in CIDR notation.
+      type: list
+      elements: str
+      sample: ["198.51.100.7/32"]
+    raw:
+      description: The service as the OVHcloud API returns it. Provider-specific, not meant for playbooks.
+      type: dict
+      sample: {"id": "2f1e0c9a-0000-4000-8000-00000000000a", "description": "ksm-db", "nodeNumber": 1}
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
+    Desired,
     OvhModule,
     cloud_argument_spec,
+    first,
     quote_segment,
     wait_argument_spec,
 )
@@ -120,32 +171,43 @@ from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # n
 
 class Database(OvhModule):
     resource_name = "database"
+    gone_statuses = ("DELETING",)
+    #: resizing or re-planning options, compared only when set
+    updatable = ("plan", "flavor", "version", "ip_restrictions")
 
     def path(self, *rest):
         return "/".join(["%s/database/postgresql" % self.project] + [quote_segment(r) for r in rest])
 
-    def find(self):
-        found = []
-        for cid in self.client.get(self.path()) or []:
-            svc = self.client.get(self.path(cid), absent_ok=True)
-            if svc and svc.get("description") == self.params["name"]:
-                found.append(svc)
-        return self.one_match(found, "PostgreSQL services named %r" % self.params["name"])
+    def resource_path(self, resource_id):
+        return self.path(resource_id)
 
-    @staticmethod
-    def view(svc):
-        if not svc:
-            return {}
+    def label(self):
+        return "PostgreSQL service %s" % self.params["name"]
+
+    def show(self, svc):
         return {"name": svc.get("description"), "plan": svc.get("plan"), "flavor": svc.get("flavor"),
                 "version": str(svc.get("version")),
                 "ip_restrictions": sorted(r.get("ip") for r in svc.get("ipRestrictions") or [])}
 
-    def wait_ready(self, cid):
-        return self.wait_until("GET %s" % self.path(cid), lambda: self.client.get(self.path(cid)),
-                               lambda s: s.get("status") == "READY",
-                               lambda s: s.get("status") in ("ERROR", "ERROR_INCONSISTENT_SPEC"))
+    def curate(self, svc):
+        endpoint = first(e for e in svc.get("endpoints") or [] if e.get("component") == "postgresql") or {}
+        return {
+            "id": svc.get("id"),
+            "name": svc.get("description"),
+            "region": svc.get("region") or (svc.get("nodesPattern") or {}).get("region"),
+            "status": svc.get("status"),
+            "engine": svc.get("engine", "postgresql"),
+            "plan": svc.get("plan"),
+            "flavor": svc.get("flavor") or (svc.get("nodesPattern") or {}).get("flavor"),
+            "version": None if svc.get("version") is None else str(svc.get("version")),
+            "host": endpoint.get("domain"),
+            "port": endpoint.get("port"),
+            "endpoints": svc.get("endpoints") or [],
+            "ip_restrictions": self.show(svc)["ip_restrictions"],
+            "raw": svc,
+        }
 
-    def check_input(self):
+    def validate(self):
         p = self.params
         if not p["name"].strip():
             self.fail("name must not be empty")
@@ -155,35 +217,31 @@ class Database(OvhModule):
             if p[key] is not None and not str(p[key]).strip():
                 self.fail("%s must not be empty" % key)
 
-    def still_there(self, cid):
-        svc = self.client.get(self.path(cid), absent_ok=True)
-        return svc if svc and svc.get("status") != "DELETING" else None
+    def lookup(self):
+        found = []
+        for cid in self.client.get(self.path()) or []:
+            svc = self.client.get(self.path(cid), absent_ok=True)
+            if svc and svc.get("description") == self.params["name"]:
+                found.append(svc)
+        return self.one_match(found, "PostgreSQL services named %r" % self.params["name"])
 
-    def run(self):
+    def desired(self):
         p = self.params
-        self.check_input()
-        current = self.find()
-        if p["state"] == "absent":
-            self.set_diff(self.view(current), {})
-            if current and self.will_write():
-                self.delete_or_confirm(lambda: self.client.delete(self.path(current["id"])),
-                                       lambda: self.still_there(current["id"]), "PostgreSQL service %s" % p["name"])
-                if p["wait"]:
-                    self.wait_until("GET %s" % self.path(current["id"]),
-                                    lambda: self.client.get(self.path(current["id"]), absent_ok=True),
-                                    lambda s: s is None)
-            self.set_resource({})
-            return
-        if current is None:
-            self.create()
-        else:
-            self.update(current)
+        ips = p["ip_restrictions"]
+        return Desired(name=p["name"], plan=p["plan"], flavor=p["flavor"],
+                       version=None if p["version"] is None else str(p["version"]),
+                       ip_restrictions=None if ips is None else sorted(r["ip"] for r in ips))
 
-    def create(self):
-        p = self.params
-        missing = [k for k in ("plan", "version", "flavor", "region") if not p[k]]
+    def check_create(self, desired):
+        missing = [k for k in ("plan", "version", "flavor", "region") if not self.params[k]]
         if missing:
-            self.fail("%s required to create PostgreSQL service %s" % (", ".join(missing), p["name"]))
+            self.fail("%s required to create PostgreSQL service %s" % (", ".join(missing), self.params["name"]))
+        desired.setdefault("ip_restrictions", [])
+        if desired["ip_restrictions"] is None:
+            desired["ip_restrictions"] = []
+
+    def body(self):
+        p = self.params
         body = {"description": p["name"], "plan": p["plan"], "version": p["version"],
                 "nodesPattern": {"flavor": p["flavor"], "number": p["nodes"], "region": p["region"]}}
         if p["network_id"]:
@@ -192,50 +250,47 @@ class Database(OvhModule):
             body["subnetId"] = p["subnet_id"]
         if p["ip_restrictions"] is not None:
             body["ipRestrictions"] = [{"ip": r["ip"], "description": r["description"]} for r in p["ip_restrictions"]]
-        wanted = {"name": p["name"], "plan": p["plan"], "flavor": p["flavor"], "version": p["version"],
-                  "ip_restrictions": sorted(r["ip"] for r in p["ip_restrictions"] or [])}
-        self.set_diff({}, wanted)
-        if not self.will_write():
-            self.set_resource(dict(body, status="CREATING"))
-            return
-        created = self.create_or_adopt(lambda: self.client.post(self.path(), body), self.find,
-                                       "PostgreSQL service %s" % p["name"])
-        result = self.wait_ready(created["id"]) if p["wait"] else created
-        self.set_resource(result)
+        return body
 
-    def update(self, current):
-        p = self.params
-        before = self.view(current)
-        after = dict(before)
-        changes = {}
-        for key in ("plan", "flavor", "version"):
-            if p[key] is not None and str(p[key]) != before[key]:
-                changes[key] = p[key]
-                after[key] = str(p[key])
-        add, remove = [], []
-        if p["ip_restrictions"] is not None:
-            wanted = dict((r["ip"], r["description"]) for r in p["ip_restrictions"])
-            have = set(before["ip_restrictions"])
-            add = [ip for ip in sorted(wanted) if ip not in have]
-            remove = [ip for ip in sorted(have) if ip not in wanted]
-            after["ip_restrictions"] = sorted(wanted)
-        self.set_diff(before, after)
-        if not changes and not add and not remove:
-            self.set_resource(current)
-            return
-        if not self.will_write():
-            self.set_resource(dict(current, **changes))
-            return
-        if changes:
-            self.client.put(self.path(current["id"]), changes)
-            if p["wait"]:
-                self.wait_ready(current["id"])
-        for ip in add:
-            self.client.post(self.path(current["id"], "ipRestriction"), {"ip": ip, "description": wanted[ip]})
-        for ip in remove:
-            self.client.delete(self.path(current["id"], "ipRestriction", ip))
-        result = self.wait_ready(current["id"]) if p["wait"] else self.client.get(self.path(current["id"]))
-        self.set_resource(result)
+    def create(self, desired):
+        return self.client.post(self.path(), self.body())
+
+    def planned(self, desired):
+        return dict(self.body(), status="CREATING")
+
+    def planned_update(self, current, desired, changes):
+        return dict(current, **dict((key, desired[key]) for key in changes if key != "ip_restrictions"))
+
+    def update(self, current, desired, changes):
+        resize = dict((key, self.params[key]) for key in changes if key != "ip_restrictions")
+        if resize:
+            self.client.put(self.path(current["id"]), resize)
+            if self.params["wait"]:
+                self.ready(current)
+        if "ip_restrictions" in changes:
+            wanted = dict((r["ip"], r["description"]) for r in self.params["ip_restrictions"])
+            have = self.show(current)["ip_restrictions"]
+            for ip in sorted(wanted):
+                if ip not in have:
+                    self.client.post(self.path(current["id"], "ipRestriction"), {"ip": ip, "description": wanted[ip]})
+            for ip in have:
+                if ip not in wanted:
+                    self.client.delete(self.path(current["id"], "ipRestriction", ip))
+        return current
+
+    def ready(self, svc):
+        path = self.path(svc["id"])
+        return self.wait_until("GET %s" % path, lambda: self.client.get(path),
+                               lambda s: s.get("status") == "READY",
+                               lambda s: s.get("status") in ("ERROR", "ERROR_INCONSISTENT_SPEC"))
+
+    def wait(self, resource):
+        if self.params["wait"]:
+            return self.ready(resource)
+        return self.client.get(self.path(resource["id"]))
+
+    def delete(self, current):
+        self.client.delete(self.path(current["id"]))
 
 
 def main():

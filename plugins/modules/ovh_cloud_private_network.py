@@ -99,24 +99,56 @@ EXAMPLES = r"""
 RETURN = r"""
 network:
   description:
-    - The network as the API describes it, plus C(subnets) (list) and C(openstack_ids) (region to OpenStack ID).
-    - Empty when absent.
+    - The private network in the collection's shared vocabulary. Empty when absent.
+    - In check mode, a network that would be created has no RV(network.id) yet.
   returned: always
   type: dict
-  sample:
-    id: pn-1234_42
-    name: ksm-private
-    vlanId: 42
-    status: ACTIVE
-    regions: [{"region": "GRA11", "status": "ACTIVE", "openstackId": "6f0c..."}]
-    openstack_ids: {"GRA11": "6f0c..."}
-    subnets: [{"id": "b1c2...", "cidr": "10.42.0.0/16", "dhcpEnabled": true}]
+  contains:
+    id:
+      description: ID of the network in the project.
+      type: str
+      sample: pn-1234_42
+    name:
+      description: Name of the network.
+      type: str
+      sample: ksm-private
+    status:
+      description: Status as the API reports it.
+      type: str
+      sample: ACTIVE
+    regions:
+      description: Regions the network spans.
+      type: list
+      elements: str
+      sample: [GRA11]
+    vlan_id:
+      description: VLAN of the network.
+      type: int
+      sample: 42
+    openstack_ids:
+      description:
+        - OpenStack ID of the network in each region, the O(baobab.webstack.ovh_cloud_load_balancer#module:network_id)
+          of a load balancer and the O(baobab.webstack.ovh_cloud_database#module:network_id) of a database.
+      type: dict
+      sample: {"GRA11": "6f0c0000-0000-4000-8000-000000000001"}
+    subnets:
+      description: Subnets of the network, each with C(id), C(cidr), C(dhcp), C(gateway_ip) and C(regions).
+      type: list
+      elements: dict
+      sample: [{"id": "b1c2...", "cidr": "10.42.0.0/16", "dhcp": true, "gateway_ip": null, "regions": ["GRA11"]}]
+    raw:
+      description:
+        - The network as the OVHcloud API returns it, with its C(subnets). Provider-specific, not meant for
+          playbooks.
+      type: dict
+      sample: {"id": "pn-1234_42", "vlanId": 42, "regions": [{"region": "GRA11", "openstackId": "6f0c..."}]}
 """
 
 import ipaddress  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
+    Desired,
     OvhModule,
     cloud_argument_spec,
     find_private_network,
@@ -140,32 +172,43 @@ class PrivateNetwork(OvhModule):
         parts.extend(rest)
         return "/".join(parts)
 
-    def view(self, net, subnets):
-        if not net:
-            return {}
+    def resource_path(self, resource_id):
+        return self.path(resource_id)
+
+    def label(self):
+        return "private network %s" % self.params["name"]
+
+    def show(self, net):
         return {
             "name": net.get("name"),
             "regions": sorted(r.get("region") for r in net.get("regions") or []),
             "vlan_id": net.get("vlanId"),
-            "subnets": sorted("%s@%s" % key for s in subnets for key in subnet_key(s)),
+            "subnets": sorted("%s@%s" % key for s in net.get("subnets") or [] for key in subnet_key(s)),
+        }
+
+    def curate(self, net):
+        regions = [r for r in net.get("regions") or [] if isinstance(r, dict)]
+        return {
+            "id": net.get("id"),
+            "name": net.get("name"),
+            "status": net.get("status"),
+            "regions": sorted(r.get("region") for r in regions) or sorted(self.params["regions"] or []),
+            "vlan_id": net.get("vlanId"),
+            "openstack_ids": dict((r.get("region"), r.get("openstackId")) for r in regions),
+            "subnets": [{"id": s.get("id"), "cidr": s.get("cidr"), "dhcp": s.get("dhcpEnabled"),
+                         "gateway_ip": s.get("gatewayIp"),
+                         "regions": sorted(set(pool.get("region") for pool in s.get("ipPools") or []))}
+                        for s in net.get("subnets") or []],
+            "raw": net,
         }
 
     def subnets(self, net_id):
         return self.client.get(self.path(net_id, "subnet")) or []
 
     def describe(self, net_id):
-        net = self.client.get(self.path(net_id))
-        net["openstack_ids"] = dict((r.get("region"), r.get("openstackId")) for r in net.get("regions") or [])
-        net["subnets"] = self.subnets(net_id)
-        return net
+        return dict(self.client.get(self.path(net_id)), subnets=self.subnets(net_id))
 
-    def wait_active(self, net_id):
-        self.wait_until("GET %s" % self.path(net_id), lambda: self.client.get(self.path(net_id)),
-                        lambda n: n.get("status") == "ACTIVE"
-                        and all(r.get("status") == "ACTIVE" for r in n.get("regions") or []),
-                        lambda n: n.get("status") == "ERROR")
-
-    def check_input(self):
+    def validate(self):
         p = self.params
         if not p["name"].strip():
             self.fail("name must not be empty")
@@ -190,67 +233,61 @@ class PrivateNetwork(OvhModule):
                 self.fail("subnets[%d].start %s comes after subnets[%d].end %s"
                           % (index, subnet["start"], index, subnet["end"]))
 
-    def find(self):
-        return find_private_network(self.client, self.params["service_name"], self.params["name"])
+    def lookup(self):
+        net = find_private_network(self.client, self.params["service_name"], self.params["name"])
+        return dict(net, subnets=self.subnets(net["id"])) if net else None
 
-    def run(self):
+    def missing_subnets(self, net):
+        existing = set(key for s in net.get("subnets") or [] for key in subnet_key(s))
+        return [s for s in self.params["subnets"] if (s["cidr"], s["region"]) not in existing]
+
+    def desired(self):
         p = self.params
-        self.check_input()
-        current = self.find()
-        subnets = self.subnets(current["id"]) if current else []
-        before = self.view(current, subnets)
-        if p["state"] == "absent":
-            self.set_diff(before, {})
-            if current and self.will_write():
-                for subnet in subnets:
-                    self.delete_or_confirm(
-                        lambda subnet=subnet: self.client.delete(self.path(current["id"], "subnet",
-                                                                           quote_segment(subnet["id"]))),
-                        lambda subnet=subnet: next((x for x in self.subnets(current["id"])
-                                                    if x.get("id") == subnet["id"]), None),
-                        "subnet %s" % subnet["id"])
-                self.delete_or_confirm(lambda: self.client.delete(self.path(current["id"])),
-                                       lambda: self.client.get(self.path(current["id"]), absent_ok=True),
-                                       "private network %s" % p["name"])
-                if p["wait"]:
-                    self.wait_until("GET %s" % self.path(current["id"]),
-                                    lambda: self.client.get(self.path(current["id"]), absent_ok=True),
-                                    lambda n: n is None)
-            self.set_resource({})
-            return
+        return Desired(name=p["name"], regions=sorted(p["regions"] or []), vlan_id=p["vlan_id"],
+                       subnets=sorted("%s@%s" % (s["cidr"], s["region"]) for s in p["subnets"]))
 
-        if current is None and not p["regions"]:
-            self.fail("regions is required to create private network %s" % p["name"])
-        if current is not None:
-            missing_regions = sorted(set(p["regions"] or []) - set(before["regions"]))
-            if missing_regions:
-                self.module.warn("private network %s does not span %s; regions only apply at creation"
-                                 % (p["name"], ", ".join(missing_regions)))
-            if p["vlan_id"] is not None and p["vlan_id"] != current.get("vlanId"):
-                self.fail("private network %s has VLAN %s, not %s; the VLAN cannot change"
-                          % (p["name"], current.get("vlanId"), p["vlan_id"]))
-        existing = set(key for s in subnets for key in subnet_key(s))
-        todo = [s for s in p["subnets"] if (s["cidr"], s["region"]) not in existing]
-        after = dict(before) if current else {"name": p["name"], "regions": sorted(p["regions"]),
-                                              "vlan_id": p["vlan_id"], "subnets": []}
-        after["subnets"] = sorted(after["subnets"] + ["%s@%s" % (s["cidr"], s["region"]) for s in todo])
-        self.set_diff(before, after)
-        if current is not None and not todo:
-            self.set_resource(self.describe(current["id"]))
-            return
-        if not self.will_write():
-            self.set_resource(dict(current or {"name": p["name"]}, subnets=subnets))
-            return
-        if current is None:
-            body = {"name": p["name"], "regions": p["regions"]}
-            if p["vlan_id"] is not None:
-                body["vlanId"] = p["vlan_id"]
-            current = self.create_or_adopt(lambda: self.client.post(self.path(), body), self.find,
-                                           "private network %s" % p["name"])
-            # subnets can only be added to an active network
-            self.wait_active(current["id"])
-        net_id = current["id"]
-        for s in todo:
+    def check_create(self, desired):
+        if not self.params["regions"]:
+            self.fail("regions is required to create private network %s" % self.params["name"])
+
+    def create(self, desired):
+        body = {"name": self.params["name"], "regions": self.params["regions"]}
+        if self.params["vlan_id"] is not None:
+            body["vlanId"] = self.params["vlan_id"]
+        return self.client.post(self.path(), body)
+
+    def planned(self, desired):
+        return {"name": self.params["name"], "vlanId": self.params["vlan_id"]}
+
+    def differences(self, current, desired):
+        p = self.params
+        shown = self.show(current)
+        missing_regions = sorted(set(p["regions"] or []) - set(shown["regions"]))
+        if missing_regions:
+            self.module.warn("private network %s does not span %s; regions only apply at creation"
+                             % (p["name"], ", ".join(missing_regions)))
+        if p["vlan_id"] is not None and p["vlan_id"] != current.get("vlanId"):
+            self.fail("private network %s has VLAN %s, not %s; the VLAN cannot change"
+                      % (p["name"], current.get("vlanId"), p["vlan_id"]))
+        todo = self.missing_subnets(current)
+        # subnets are only ever added: the diff shows the existing ones too
+        desired["subnets"] = sorted(shown["subnets"] + ["%s@%s" % (s["cidr"], s["region"]) for s in todo])
+        return ["subnets"] if todo else []
+
+    def planned_update(self, current, desired, changes):
+        return current
+
+    def update(self, current, desired, changes):
+        return current
+
+    def wait(self, resource):
+        """Subnets can only be added to an active network: wait, then add the missing ones."""
+        net_id = resource["id"]
+        self.wait_until("GET %s" % self.path(net_id), lambda: self.client.get(self.path(net_id)),
+                        lambda n: n.get("status") == "ACTIVE"
+                        and all(r.get("status") == "ACTIVE" for r in n.get("regions") or []),
+                        lambda n: n.get("status") == "ERROR")
+        for s in self.missing_subnets({"subnets": self.subnets(net_id)}):
             body = {"network": s["cidr"], "region": s["region"], "start": s["start"], "end": s["end"],
                     "dhcp": s["dhcp"], "noGateway": s["no_gateway"]}
             self.create_or_adopt(
@@ -258,7 +295,16 @@ class PrivateNetwork(OvhModule):
                 lambda s=s: next((x for x in self.subnets(net_id) if (s["cidr"], s["region"]) in subnet_key(x)),
                                  None),
                 "subnet %s in %s" % (s["cidr"], s["region"]))
-        self.set_resource(self.describe(current["id"]))
+        return self.describe(net_id)
+
+    def delete(self, current):
+        net_id = current["id"]
+        for subnet in current.get("subnets") or []:
+            self.delete_or_confirm(
+                lambda subnet=subnet: self.client.delete(self.path(net_id, "subnet", quote_segment(subnet["id"]))),
+                lambda subnet=subnet: next((x for x in self.subnets(net_id) if x.get("id") == subnet["id"]), None),
+                "subnet %s" % subnet["id"])
+        self.client.delete(self.path(net_id))
 
 
 def main():

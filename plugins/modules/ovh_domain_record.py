@@ -89,16 +89,52 @@ EXAMPLES = r"""
 
 RETURN = r"""
 record:
-  description: The record as the API describes it (empty when absent).
+  description:
+    - The record in the collection's shared vocabulary (empty when absent).
+    - In check mode, a record that would be created has no RV(record.id) yet.
   returned: always
   type: dict
-  sample: {"id": 5123, "zone": "example.com", "subDomain": "api", "fieldType": "A", "target": "51.0.0.10", "ttl": 300}
+  contains:
+    id:
+      description: ID of the record in the zone.
+      type: int
+      sample: 5123
+    name:
+      description: Full name of the record (the zone itself for the apex).
+      type: str
+      sample: api.example.com
+    zone:
+      description: DNS zone.
+      type: str
+      sample: example.com
+    sub_domain:
+      description: Sub-domain, empty for the apex.
+      type: str
+      sample: api
+    type:
+      description: Record type.
+      type: str
+      sample: A
+    target:
+      description: Value of the record.
+      type: str
+      sample: 51.0.0.10
+    ttl:
+      description: TTL in seconds, V(0) for the zone's default.
+      type: int
+      sample: 300
+    raw:
+      description: The record as the OVHcloud API returns it. Provider-specific, not meant for playbooks.
+      type: dict
+      sample: {"id": 5123, "zone": "example.com", "subDomain": "api", "fieldType": "A", "target": "51.0.0.10"}
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
+    Desired,
     OvhModule,
     common_argument_spec,
+    first,
     quote_segment,
 )
 
@@ -116,9 +152,27 @@ class Record(OvhModule):
     def path(self, *rest):
         return "/".join(["/domain/zone/%s" % quote_segment(self.params["zone"])] + [str(r) for r in rest])
 
+    def label(self):
+        p = self.params
+        return "%s record %s.%s -> %s" % (p["type"], p["sub_domain"], p["zone"], norm_target(p["target"]))
+
     @staticmethod
-    def view(records):
+    def lines(records):
         return {"records": sorted("%s %s" % (r.get("ttl") or 0, r.get("target")) for r in records)}
+
+    def curate(self, rec):
+        sub = rec.get("subDomain") or ""
+        zone = rec.get("zone") or self.params["zone"]
+        return {
+            "id": rec.get("id"),
+            "name": "%s.%s" % (sub, zone) if sub else zone,
+            "zone": zone,
+            "sub_domain": sub,
+            "type": rec.get("fieldType"),
+            "target": rec.get("target"),
+            "ttl": rec.get("ttl"),
+            "raw": rec,
+        }
 
     def records(self):
         """The records of this type and sub-domain (exact matches)."""
@@ -135,7 +189,7 @@ class Record(OvhModule):
                 records.append(rec)
         return records
 
-    def check_input(self):
+    def validate(self):
         p = self.params
         if not p["zone"].strip().strip("."):
             self.fail("zone must not be empty")
@@ -147,79 +201,94 @@ class Record(OvhModule):
             self.fail("ttl must be 0 (the zone default) or a positive number of seconds, got %s" % p["ttl"])
         if p["state"] == "present" and p["target"] is not None and not p["target"].strip():
             self.fail("target must not be empty")
-
-    def run(self):
-        p = self.params
-        self.check_input()
         if p["state"] == "absent" and p["target"] is None and not p["unique"]:
             self.fail("target is required with state=absent unless unique=true")
         if p["state"] == "present" and p["target"] is None:
             self.fail("target is required with state=present")
-        records = self.records()
+
+    def lookup(self):
+        """The record to keep (or the first to delete); plans the other writes.
+
+        With O(unique), any record of this name and type is updated to the
+        target, and the others are deleted."""
+        p = self.params
         target = norm_target(p["target"])
-        same = [r for r in records if norm_target(r.get("target")) == target] if p["target"] else []
-        others = [r for r in records if r not in same]
-        writes = []
+        self.found = self.records()
+        same = [r for r in self.found if norm_target(r.get("target")) == target] if p["target"] else []
+        others = [r for r in self.found if r not in same]
         if p["state"] == "absent":
-            if p["target"] is None and not p["unique"]:
-                self.fail("target is required with state=absent unless unique=true")
-            doomed = records if p["unique"] else same
-            writes = [("DELETE", r) for r in doomed]
-            remaining = [r for r in records if r not in doomed]
-            self.set_diff(self.view(records), self.view(remaining))
-            result = {}
-        else:
-            if p["target"] is None:
-                self.fail("target is required with state=present")
-            keep = same[0] if same else None
-            if keep is None and p["unique"] and others:
-                keep, others = others[0], others[1:]
-                writes.append(("PUT", keep))
-            elif keep is None:
-                writes.append(("POST", None))
-            elif (keep.get("ttl") or 0) != p["ttl"]:
-                writes.append(("PUT", keep))
-            if p["unique"]:
-                writes.extend(("DELETE", r) for r in others + same[1:])
-            final = dict(keep or {"zone": p["zone"], "subDomain": p["sub_domain"], "fieldType": p["type"]},
-                         target=target, ttl=p["ttl"])
-            untouched = [r for r in records if r is not keep and ("DELETE", r) not in writes]
-            self.set_diff(self.view(records), self.view([*untouched, final]))
-            result = final
-        if not writes:
-            self.set_resource(result)
-            return
-        if not self.will_write():
-            self.set_resource(result)
-            return
-        what = "%s record %s.%s -> %s" % (p["type"], p["sub_domain"], p["zone"], target)
+            self.doomed = self.found if p["unique"] else same
+            self.final = [r for r in self.found if r not in self.doomed]
+            return first(self.doomed)
+        keep = first(same)
+        self.put = keep is not None and (keep.get("ttl") or 0) != p["ttl"]
+        if keep is None and p["unique"] and others:
+            keep, others, self.put = others[0], others[1:], True
+        self.doomed = others + same[1:] if p["unique"] else []
+        self.final = [r for r in self.found if r is not keep and r not in self.doomed]
+        self.final.append(self.desired_record(keep))
+        return keep
 
-        def lookup_created():
-            found = [r for r in self.records() if norm_target(r.get("target")) == target]
-            return found[0] if found else None
+    def desired_record(self, keep):
+        p = self.params
+        base = keep or {"zone": p["zone"], "subDomain": p["sub_domain"], "fieldType": p["type"]}
+        return dict(base, target=norm_target(p["target"]), ttl=p["ttl"])
 
-        for method, rec in writes:
-            if method == "POST":
-                body = {"fieldType": p["type"], "target": target, "ttl": p["ttl"]}
-                if p["sub_domain"]:
-                    body["subDomain"] = p["sub_domain"]
-                result = self.create_or_adopt(lambda body=body: self.client.post(self.path("record"), body),
-                                              lookup_created, what)
-            elif method == "PUT":
-                update = {"target": target, "ttl": p["ttl"]}
-                if p["sub_domain"]:
-                    update["subDomain"] = p["sub_domain"]
-                self.client.put(self.path("record", rec["id"]), update)
-                result = self.client.get(self.path("record", rec["id"]))
-            else:
-                record_path = self.path("record", rec["id"])
-                self.delete_or_confirm(lambda record_path=record_path: self.client.delete(record_path),
-                                       lambda record_path=record_path: self.client.get(record_path, absent_ok=True),
-                                       "record %s" % rec["id"])
-        if p["refresh"]:
+    def set_diff(self, before, after):
+        # every record of this name and type, the untouched ones included
+        super(Record, self).set_diff(self.lines(self.found), self.lines(self.final))
+
+    def desired(self):
+        return Desired(target=norm_target(self.params["target"]), ttl=self.params["ttl"])
+
+    def planned(self, desired):
+        return self.desired_record(None)
+
+    def differences(self, current, desired):
+        return ["records"] if self.put or self.doomed else []
+
+    def planned_update(self, current, desired, changes):
+        return self.desired_record(current)
+
+    def body(self):
+        p = self.params
+        body = {"target": norm_target(p["target"]), "ttl": p["ttl"]}
+        # the apex has no sub-domain: an empty subDomain is never sent
+        if p["sub_domain"]:
+            body["subDomain"] = p["sub_domain"]
+        return body
+
+    def create(self, desired):
+        return self.client.post(self.path("record"), dict(self.body(), fieldType=self.params["type"]))
+
+    def update(self, current, desired, changes):
+        if self.put:
+            self.client.put(self.path("record", current["id"]), self.body())
+        self.delete_records(self.doomed)
+        return self.client.get(self.path("record", current["id"]))
+
+    def delete_records(self, records):
+        for rec in records:
+            record_path = self.path("record", rec["id"])
+            self.delete_or_confirm(lambda record_path=record_path: self.client.delete(record_path),
+                                   lambda record_path=record_path: self.client.get(record_path, absent_ok=True),
+                                   "record %s" % rec["id"])
+
+    def refresh(self):
+        if self.params["refresh"]:
             # applying the zone again changes nothing: safe to repeat
             self.client.post(self.path("refresh"), idempotent=True)
-        self.set_resource(result)
+
+    def wait(self, resource):
+        self.refresh()
+        return resource
+
+    def delete(self, current):
+        self.delete_records(self.doomed)
+        self.refresh()
+
+    def lookup_deleted(self, current):
+        return None
 
 
 def main():

@@ -106,8 +106,31 @@ def test_lifecycle(play, fake, load_balancer_run):
     result = run.tasks()["instance"]["instance"]
     assert result["addresses"]["public_ipv4"].startswith("51.68.")
     assert result["addresses"]["private"][0].startswith("10.42.")
+    # the curated shape: shared keys, the resource's own, and the provider's object under raw
+    assert result["public_ipv4"] == result["addresses"]["public_ipv4"]
+    assert result["private_ipv4"] == result["addresses"]["private"][0]
+    assert (result["id"], result["name"], result["region"], result["status"]) == (inst["id"], "web-1", "GRA11",
+                                                                                  "ACTIVE")
+    assert (result["flavor"], result["image"]) == ("b2-7", "Debian 12") and result["raw"]["id"] == inst["id"]
+    tasks = run.tasks()
+    network = tasks["network"]["network"]
+    (net,) = fake.networks.values()
+    assert (network["id"], network["name"], network["vlan_id"], network["regions"]) == (net["id"], "priv", 42,
+                                                                                        ["GRA11"])
+    assert network["openstack_ids"]["GRA11"] and [s["cidr"] for s in network["subnets"]] == ["10.42.0.0/16"]
+    returned_record = tasks["record"]["record"]
+    assert {k: returned_record[k] for k in ("name", "zone", "sub_domain", "type", "target", "ttl")} == {
+        "name": "www.example.com", "zone": "example.com", "sub_domain": "www", "type": "A",
+        "target": result["public_ipv4"], "ttl": 0}
+    assert returned_record["raw"]["fieldType"] == "A"
+    database = tasks["database"]["database"]
+    db = next(iter(fake.databases.values()))
+    assert (database["id"], database["name"], database["status"], database["plan"], database["version"]) == (
+        db["id"], "app-db", "READY", "essential", "16")
+    assert database["host"] == db["endpoints"][0]["domain"] and database["port"] == db["endpoints"][0]["port"]
+    assert database["ip_restrictions"] == ["198.51.100.7/32"] and database["raw"]["description"] == "app-db"
     record = next(iter(fake.zones["example.com"].values()))
-    public_ipv4 = result["addresses"]["public_ipv4"]
+    public_ipv4 = result["public_ipv4"]
     assert (record["subDomain"], record["fieldType"], record["target"]) == ("www", "A", public_ipv4)
     assert fake.refreshes["example.com"] == 1
     db = next(iter(fake.databases.values()))

@@ -97,3 +97,14 @@ options:
     type: float
     default: 5.0
 """
+
+    # Membership of the action group that module_defaults can address.
+    ACTIONGROUP = r"""
+attributes:
+  action_group:
+    description: Use C(group/baobab.webstack.ovh) in C(module_defaults) to set defaults (credentials, endpoint...)
+      for this module and the other OVHcloud modules.
+    support: full
+    membership:
+      - baobab.webstack.ovh
+"""

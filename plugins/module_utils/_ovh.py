@@ -35,12 +35,12 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 from ansible_collections.baobab.webstack.plugins.module_utils._base import (
     ApiError,
+    ClusterChild,
     ResourceModule,
     UncertainWrite,
     WaitTimeout,
     changed_keys,
     never_sent,
-    state_argument_spec,
 )
 
 OVH_IMPORT_ERROR = None
@@ -383,25 +383,17 @@ def first(items):
     return items[0] if items else None
 
 
-class DatabaseChild(OvhModule):
-    """A database or a user of a managed PostgreSQL service, found by its
-    name below ``database/postgresql/{cluster_id}/{collection}``."""
+class DatabaseChild(ClusterChild, OvhModule):
+    """A database or a user of a managed PostgreSQL service: the shared
+    :class:`ClusterChild` flow; OVHcloud addresses children by an ID below
+    ``database/postgresql/{cluster_id}/{collection}``."""
 
-    #: the path segment below the service (``database``, ``user``)
-    collection = None
-    #: how messages name one (``database``, ``user``)
-    noun = None
-    #: the key that holds the name in the API's answers
-    name_field = "name"
+    key_field = "id"
 
     @classmethod
     def argument_spec(cls):
         spec = cloud_argument_spec()
-        spec.update(
-            cluster_id=dict(type="str", required=True),
-            name=dict(type="str", required=True),
-        )
-        spec.update(state_argument_spec())
+        spec.update(cls.child_argument_spec())
         return spec
 
     @classmethod
@@ -413,40 +405,11 @@ class DatabaseChild(OvhModule):
                                                  self.collection)
         return "/".join([base, *(quote_segment(r) for r in rest)])
 
-    def label(self):
-        return "%s %s" % (self.noun, self.params["name"])
+    def fetch_child(self, key):
+        return self.client.get(self.path(key), absent_ok=True)
 
-    def validate(self):
-        for option in ("name", "cluster_id"):
-            if not self.params[option].strip():
-                self.fail("%s must not be empty" % option)
-
-    def lookup(self):
-        name = self.params["name"]
-        found = []
-        for child_id in self.client.get(self.path()) or []:
-            child = self.client.get(self.path(child_id), absent_ok=True)
-            if child and child.get(self.name_field) == name:
-                found.append(child)
-        return self.one_match(found, "%ss named %r" % (self.noun, name))
-
-    def desired(self):
-        return {"name": self.params["name"]}
-
-    def view(self, resource):
-        return {"name": resource.get(self.name_field, resource.get("name"))}
-
-    def planned(self, desired):
-        return {self.name_field: desired["name"]}
-
-    def create(self, desired):
-        return self.client.post(self.path(), desired)
-
-    def delete(self, current):
-        self.client.delete(self.path(current["id"]))
-
-    def lookup_deleted(self, current):
-        return self.client.get(self.path(current["id"]), absent_ok=True)
+    def list_children(self):
+        return [self.fetch_child(child_id) for child_id in self.client.get(self.path()) or []]
 
 
 # -- Public Cloud helpers shared by modules and the inventory plugin ----------

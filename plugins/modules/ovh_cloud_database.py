@@ -21,6 +21,7 @@ author:
   - baobab.webstack maintainers (@baobab)
 extends_documentation_fragment:
   - baobab.webstack.ovh
+  - baobab.webstack.ovh.actiongroup
   - baobab.webstack.ovh.cloud
   - baobab.webstack.ovh.wait
 attributes:
@@ -184,12 +185,14 @@ class Database(OvhModule):
     def label(self):
         return "PostgreSQL service %s" % self.params["name"]
 
-    def show(self, svc):
+    def show(self, resource):
+        svc = resource
         return {"name": svc.get("description"), "plan": svc.get("plan"), "flavor": svc.get("flavor"),
                 "version": str(svc.get("version")),
                 "ip_restrictions": sorted(r.get("ip") for r in svc.get("ipRestrictions") or [])}
 
-    def curate(self, svc):
+    def curate(self, resource):
+        svc = resource
         endpoint = first(e for e in svc.get("endpoints") or [] if e.get("component") == "postgresql") or {}
         return {
             "id": svc.get("id"),

@@ -17,6 +17,7 @@ author:
   - baobab.webstack maintainers (@baobab)
 extends_documentation_fragment:
   - baobab.webstack.ovh
+  - baobab.webstack.ovh.actiongroup
   - baobab.webstack.ovh.cloud
 attributes:
   check_mode:

@@ -22,6 +22,7 @@ author:
   - baobab.webstack maintainers (@baobab)
 extends_documentation_fragment:
   - baobab.webstack.ovh
+  - baobab.webstack.ovh.actiongroup
   - baobab.webstack.ovh.cloud
   - baobab.webstack.ovh.wait
 attributes:
@@ -31,6 +32,13 @@ attributes:
   diff_mode:
     support: full
     description: Shows name, region, flavor and image before and after.
+seealso:
+  - module: baobab.webstack.ovh_cloud_instance_info
+    description: List the project's instances without changing anything.
+  - module: baobab.webstack.ovh_cloud_private_network
+    description: The private networks of O(networks).
+  - module: baobab.webstack.ovh_cloud_ssh_key
+    description: The SSH key of O(ssh_key).
 notes:
   - Before a creation the module checks that O(region) is one of the project's regions, so an unknown region is
     reported as such rather than as a missing flavor.

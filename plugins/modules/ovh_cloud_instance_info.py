@@ -18,6 +18,7 @@ author:
   - baobab.webstack maintainers (@baobab)
 extends_documentation_fragment:
   - baobab.webstack.ovh
+  - baobab.webstack.ovh.actiongroup
   - baobab.webstack.ovh.cloud
 attributes:
   check_mode:
@@ -26,6 +27,9 @@ attributes:
   diff_mode:
     support: none
     description: Nothing changes, so there is nothing to show.
+seealso:
+  - module: baobab.webstack.ovh_cloud_instance
+    description: Create, resize or delete an instance.
 options:
   name:
     description: Only the instances with this exact name.

@@ -24,6 +24,7 @@ author:
   - baobab.webstack maintainers (@baobab)
 extends_documentation_fragment:
   - baobab.webstack.ovh
+  - baobab.webstack.ovh.actiongroup
   - baobab.webstack.ovh.cloud
   - baobab.webstack.ovh.wait
 attributes:
@@ -259,7 +260,8 @@ class LoadBalancer(OvhModule):
             monitors[pool["id"]] = self.client.get(self.path("healthMonitor"), query={"poolId": pool["id"]}) or []
         return dict(listeners=listeners, pools=pools, members=members, monitors=monitors)
 
-    def show(self, lb):
+    def show(self, resource):
+        lb = resource
         members = lb.get("members") or {}
         return {
             "name": lb.get("name"),
@@ -268,7 +270,8 @@ class LoadBalancer(OvhModule):
             "algorithms": sorted(set(p.get("algorithm") for p in lb.get("pools") or [])),
         }
 
-    def curate(self, lb):
+    def curate(self, resource):
+        lb = resource
         floating = lb.get("floatingIp") or {}
         listeners = [{"port": li.get("port"), "protocol": li.get("protocol")} for li in lb.get("listeners") or []]
         return {

@@ -19,6 +19,7 @@ author:
   - baobab.webstack maintainers (@baobab)
 extends_documentation_fragment:
   - baobab.webstack.ovh
+  - baobab.webstack.ovh.actiongroup
   - baobab.webstack.ovh.cloud
   - baobab.webstack.ovh.wait
 attributes:
@@ -178,7 +179,8 @@ class PrivateNetwork(OvhModule):
     def label(self):
         return "private network %s" % self.params["name"]
 
-    def show(self, net):
+    def show(self, resource):
+        net = resource
         return {
             "name": net.get("name"),
             "regions": sorted(r.get("region") for r in net.get("regions") or []),
@@ -186,7 +188,8 @@ class PrivateNetwork(OvhModule):
             "subnets": sorted("%s@%s" % key for s in net.get("subnets") or [] for key in subnet_key(s)),
         }
 
-    def curate(self, net):
+    def curate(self, resource):
+        net = resource
         regions = [r for r in net.get("regions") or [] if isinstance(r, dict)]
         return {
             "id": net.get("id"),

@@ -20,6 +20,7 @@ author:
   - baobab.webstack maintainers (@baobab)
 extends_documentation_fragment:
   - baobab.webstack.ovh
+  - baobab.webstack.ovh.actiongroup
 attributes:
   check_mode:
     support: full
@@ -160,7 +161,8 @@ class Record(OvhModule):
     def lines(records):
         return {"records": sorted("%s %s" % (r.get("ttl") or 0, r.get("target")) for r in records)}
 
-    def curate(self, rec):
+    def curate(self, resource):
+        rec = resource
         sub = rec.get("subDomain") or ""
         zone = rec.get("zone") or self.params["zone"]
         return {

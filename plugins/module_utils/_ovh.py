@@ -347,7 +347,8 @@ class OvhModule(ResourceModule):
         return resource
 
     def set_resource(self, resource):
-        self.result[self.resource_name] = self.curate(resource) if resource else {}
+        # an empty resource (absent, an empty list) is returned as it is
+        self.result[self.resource_name] = self.curate(resource) if resource else resource
 
     def fetch(self, resource_id):
         """The resource, ``None`` once it is gone or being deleted."""

@@ -31,6 +31,11 @@ attributes:
   diff_mode:
     support: full
     description: Shows plan, flavor, version and IP restrictions before and after.
+seealso:
+  - module: baobab.webstack.ovh_cloud_database_db
+    description: Databases inside the service.
+  - module: baobab.webstack.ovh_cloud_database_user
+    description: Users of the service.
 options:
   name:
     description: Name (description) of the service, unique among the project's PostgreSQL services.

@@ -26,6 +26,9 @@ attributes:
   diff_mode:
     support: full
     description: Shows the database name before and after.
+seealso:
+  - module: baobab.webstack.ovh_cloud_database
+    description: The PostgreSQL service the database lives in.
 options:
   cluster_id:
     description: ID of the PostgreSQL service (C(database.id) returned by M(baobab.webstack.ovh_cloud_database)).

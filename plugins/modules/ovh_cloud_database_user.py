@@ -28,6 +28,9 @@ attributes:
   diff_mode:
     support: full
     description: Shows the user name before and after.
+seealso:
+  - module: baobab.webstack.ovh_cloud_database
+    description: The PostgreSQL service the user belongs to.
 options:
   cluster_id:
     description: ID of the PostgreSQL service (C(database.id) returned by M(baobab.webstack.ovh_cloud_database)).

@@ -53,19 +53,23 @@ EXAMPLES = r"""
 
 RETURN = r"""
 instances:
-  description: The matching instances, each with C(addresses) (C(public_ipv4), C(public_ipv6), C(private)).
+  description:
+    - The matching instances, each in the shape RV(baobab.webstack.ovh_cloud_instance#module:instance) returns
+      (C(id), C(name), C(region), C(status), C(flavor), C(image), C(public_ipv4), C(public_ipv6),
+      C(private_ipv4), the deprecated C(addresses), and C(raw)).
   returned: always
   type: list
   elements: dict
-  sample: [{"id": "4c2a1f34", "name": "ksm-app-1", "region": "GRA11", "status": "ACTIVE",
-            "addresses": {"public_ipv4": "51.0.0.10", "public_ipv6": null, "private": []}}]
+  sample: [{"id": "4c2a1f34", "name": "ksm-app-1", "region": "GRA11", "status": "ACTIVE", "flavor": "b2-7",
+            "image": "Debian 12", "public_ipv4": "51.0.0.10", "public_ipv6": null, "private_ipv4": null,
+            "addresses": {"public_ipv4": "51.0.0.10", "public_ipv6": null, "private": []}, "raw": {}}]
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._ovh import (  # noqa: E402
     OvhModule,
     cloud_argument_spec,
-    instance_addresses,
+    curated_instance,
 )
 
 
@@ -81,8 +85,7 @@ class InstanceInfo(OvhModule):
                 continue
             if self.params["region"] and item.get("region") != self.params["region"]:
                 continue
-            item = dict(item, addresses=instance_addresses(item))
-            out.append(item)
+            out.append(curated_instance(item))
         self.set_resource(sorted(out, key=lambda i: (i.get("name") or "", i.get("region") or "")))
 
 

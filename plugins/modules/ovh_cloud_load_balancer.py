@@ -34,6 +34,9 @@ attributes:
   diff_mode:
     support: full
     description: Shows listeners and members before and after.
+seealso:
+  - module: baobab.webstack.ovh_cloud_private_network
+    description: The network of O(network_id) and O(subnet_id).
 options:
   name:
     description: Name of the load balancer, unique in its region.

@@ -29,6 +29,11 @@ attributes:
   diff_mode:
     support: full
     description: Shows name, regions and subnets before and after.
+seealso:
+  - module: baobab.webstack.ovh_cloud_instance
+    description: Instances attached to the network.
+  - module: baobab.webstack.ovh_cloud_load_balancer
+    description: A load balancer on the network.
 options:
   name:
     description: Name of the network, unique in the project.

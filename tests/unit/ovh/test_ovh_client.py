@@ -215,6 +215,24 @@ def test_instance_addresses():
     assert _ovh.instance_addresses({}) == {"public_ipv4": None, "public_ipv6": None, "private": []}
 
 
+def test_curated_instance_speaks_the_shared_vocabulary():
+    inst = {"id": "i-1", "name": "web-1", "region": "GRA11", "status": "ACTIVE",
+            "flavor": {"id": "gra11-b2-7", "name": "b2-7"}, "image": {"id": "img-1", "name": "Debian 12"},
+            "ipAddresses": [{"ip": "fd00::5", "type": "private", "version": 6},
+                            {"ip": "10.0.0.5", "type": "private", "version": 4},
+                            {"ip": "51.0.0.1", "type": "public", "version": 4}]}
+    curated = _ovh.curated_instance(inst)
+    assert {k: v for k, v in curated.items() if k not in ("raw", "addresses")} == {
+        "id": "i-1", "name": "web-1", "region": "GRA11", "status": "ACTIVE", "flavor": "b2-7", "image": "Debian 12",
+        "public_ipv4": "51.0.0.1", "public_ipv6": None, "private_ipv4": "10.0.0.5"}
+    assert curated["raw"] == inst
+    # what check mode plans: names only, no address yet
+    planned = _ovh.curated_instance({"name": "web-1", "region": "GRA11", "flavor": "b2-7", "image": "Debian 12",
+                                     "status": "BUILD"})
+    assert (planned["flavor"], planned["image"], planned["public_ipv4"], planned["private_ipv4"]) == (
+        "b2-7", "Debian 12", None, None)
+
+
 def test_quote_segment():
     assert _ovh.quote_segment("10.0.0.0/16") == "10.0.0.0%2F16"
 

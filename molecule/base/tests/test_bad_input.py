@@ -88,6 +88,9 @@ def test_allow_users_that_would_lock_the_operator_out_are_refused(client):
         "base_ssh_allow_users does not include 'deploy' (base_deploy_user)",
         "base_ssh_allow_users does not include 'root' (the user Ansible connects as)",
         "base_ssh_allow_operator_lockout: true",
+        "base_ssh_port: 70000 is out of range (1-65535)",
+        "base_ssh_login_grace_time: 0 is out of range (1-600)",
+        "base_swap_size_mb: -512 must be at least 0",
     ):
         assert needle in output, (needle, output)
     # refused before any change, on both hosts
@@ -98,6 +101,25 @@ def test_allow_users_that_would_lock_the_operator_out_are_refused(client):
         assert "AllowUsers" not in target.file(SSHD_DROPIN).content_string
         login = _login(client, name)
         assert login.rc == 0 and login.stdout.strip() == "deploy", login.stderr
+
+
+def test_wrong_types_and_choices_are_refused_before_any_change(client):
+    target = testinfra.get_host("docker://base-deb12")
+    before = _digest(target, SSHD_DROPIN)
+    run = _playbook(
+        "converge.yml",
+        "--limit",
+        "base-deb12,base-client",
+        "-e",
+        json.dumps({"base_ssh_max_auth_tries": "three", "base_ssh_permit_root_login": "yes"}),
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    assert "argument 'base_ssh_max_auth_tries' is of type" in output
+    assert "value of base_ssh_permit_root_login must be one of: no, prohibit-password, got: yes" in output
+    assert _digest(target, SSHD_DROPIN) == before
+    login = _login(client, "base-deb12")
+    assert login.rc == 0 and login.stdout.strip() == "deploy", login.stderr
 
 
 def test_allow_users_lockout_is_written_only_with_its_opt_in(client):

@@ -32,7 +32,10 @@ CASES = {
             "certbot_certificates[2].domains[0]: '-lead.example' is not a host name",
             "certbot_certificates[2].domains[1]: '" + "a" * 64 + ".example' has a label longer than 63 characters",
             "certbot_certificates[2].domains[2]: 'trailing.example.' has an empty label",
+            "certbot_rsa_key_size: 1024 is not one of: 2048, 3072, 4096",
+            "certbot_self_signed_days: 0 is out of range (1-3650)",
         ],
+        {"certbot_rsa_key_size": 1024, "certbot_self_signed_days": 0},
     ),
     # shape errors are the argument specs' job
     "argument_specs": (
@@ -44,7 +47,9 @@ CASES = {
             "missing required arguments: domains found in certbot_certificates",
             "certbot_certificates.domain. Supported parameters include",
             "value of authenticator must be one of: webroot, nginx, got: dns found in certbot_certificates",
+            "argument 'certbot_self_signed_days' is of type",
         ],
+        {"certbot_self_signed_days": "a year"},
     ),
 }
 
@@ -72,10 +77,10 @@ def _https_serves_the_pebble_certificate(host):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_certificates_are_refused_before_any_change(host, case):
-    certificates, needles = CASES[case]
+    certificates, needles, extra = CASES[case]
     before = _state(host)
     rc, output = playbook(
-        SCENARIO / "bad_input.yml", "--limit", TARGET, "-e", json.dumps({"certbot_certificates": certificates})
+        SCENARIO / "bad_input.yml", "--limit", TARGET, "-e", json.dumps({"certbot_certificates": certificates, **extra})
     )
     assert rc != 0, output
     for needle in needles:

@@ -3,15 +3,17 @@ a message naming fail2ban_jails; the live jail.local stays as it was and
 fail2ban keeps running with it."""
 
 import json
-import os
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import testinfra
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+
+from webstack_testlib import playbook
+
 SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
 JAIL_LOCAL = "/etc/fail2ban/jail.local"
 
 testinfra_hosts = ["fail2ban-deb12"]
@@ -20,19 +22,8 @@ testinfra_hosts = ["fail2ban-deb12"]
 def test_rejected_jail_keeps_the_live_configuration():
     target = testinfra.get_host("docker://fail2ban-deb12")
     before = target.run(f"sha256sum {JAIL_LOCAL}").stdout.split()[0]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / ".cache" / "collections"))
-    run = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(SCENARIO / "bad_input.yml")],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    output = run.stdout + run.stderr
-    assert run.returncode != 0
+    rc, output = playbook(SCENARIO / "bad_input.yml")
+    assert rc != 0, output
     assert "fail2ban_jails or another fail2ban_* variable was rejected" in output
     assert "no-such-filter" in output
     assert target.run(f"sha256sum {JAIL_LOCAL}").stdout.split()[0] == before
@@ -42,25 +33,7 @@ def test_rejected_jail_keeps_the_live_configuration():
 
 
 def _run_bad_input(extra):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / ".cache" / "collections"))
-    run = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            "-e",
-            json.dumps(extra),
-            str(SCENARIO / "bad_input.yml"),
-        ],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    return run.returncode, run.stdout + run.stderr
+    return playbook(SCENARIO / "bad_input.yml", "-e", json.dumps(extra))
 
 
 GOOD_JAILS = {"sshd": {"enabled": True}}

@@ -509,7 +509,11 @@ def _value_errors(rules):
                 continue
             problem = _rule_problem(item, rule)
             if problem:
-                errors.append("%s: %s %s" % (where, _fmt(item), problem))
+                # a number given as text (an extra variable on the command
+                # line) is shown as the number it stands for
+                numeric = rule.get("port") or rule.get("min") is not None or rule.get("max") is not None
+                shown = _as_int(item) if numeric and _as_int(item) is not None else item
+                errors.append("%s: %s %s" % (where, _fmt(shown), problem))
     return errors
 
 

@@ -390,3 +390,10 @@ def test_each_field_names_the_entry_and_its_key():
     assert value_errors(
         {"php_fpm_pools.max_children": {"value": pools, "each": True, "field": "max_children", "min": 1}}
     ) == ["php_fpm_pools[1].max_children: 0 must be at least 1"]
+
+
+def test_numbers_given_as_text_are_shown_as_numbers():
+    assert value_errors({"laravel_worker_start_limit_burst": {"value": "0", "min": 1, "max": 1000}}) == [
+        "laravel_worker_start_limit_burst: 0 is out of range (1-1000)"
+    ]
+    assert value_errors({"v": {"value": "http", "port": True}}) == ["v: 'http' is not an integer"]

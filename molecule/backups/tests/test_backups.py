@@ -185,6 +185,33 @@ def test_destroyed_database_and_files_come_back_identical(host):
     assert files_sums(host) == ORIGINAL["files"]
 
 
+def test_failed_restore_leaves_the_live_database_intact(host):
+    """A dump that lists fine but breaks half-way (truncated) is restored into
+    a scratch database: the live ledger keeps its rows and the worker comes back."""
+    latest = latest_dump(host, "ledger")
+    psql(host, "ledger", "INSERT INTO pitr_marks (label) VALUES ('live-only')")
+    live = psql(host, "ledger", TABLE_SUMS["ledger"])
+    cmd = host.run("/usr/local/sbin/webstack-backup restic s3 dump %s /postgresql-ledger.dump > /tmp/full.dump && "
+                   "head -c $(( $(stat -c %%s /tmp/full.dump) / 2 )) /tmp/full.dump > /tmp/half.dump && "
+                   "/usr/local/sbin/webstack-backup restic s3 backup --json --host backups-deb12 --tag postgresql "
+                   "--tag database:ledger --stdin --stdin-filename postgresql-ledger.dump < /tmp/half.dump",
+                   latest["id"])
+    assert cmd.rc == 0, cmd.stderr
+    forged = json.loads(cmd.stdout.strip().splitlines()[-1])["snapshot_id"]
+    try:
+        result, _ = restore("restore_databases=ledger", "restore_dry_run=false", "restore_force=true")
+        assert result.returncode != 0, result.stdout
+        assert "the live database was left as it was" in result.stdout + result.stderr, result.stdout
+        assert psql(host, "ledger", TABLE_SUMS["ledger"]) == live
+        assert psql(host, "ledger", "SELECT count(*) FROM pitr_marks WHERE label = 'live-only'") == "1"
+        assert host.service("laravel-worker@default.service").is_running
+        names = psql(host, "postgres", "SELECT string_agg(datname, ',') FROM pg_database")
+        assert "__restore_" not in names, names
+    finally:
+        host.run("/usr/local/sbin/webstack-backup restic s3 forget %s", forged)
+        psql(host, "ledger", "DELETE FROM pitr_marks WHERE label = 'live-only'")
+
+
 def test_failed_dump_stores_nothing_and_fails_the_unit(host):
     conf = "/etc/webstack-backups/backup.conf"
     saved = host.file(conf).content_string
@@ -227,6 +254,89 @@ def test_restore_drill_retention_and_check_jobs_succeed(host):
     assert manifest.stdout.splitlines() == ["public.parcels\t100000"]
 
 
+def forge_dump(host, dump_file, run, manifest_file=None, db="ledger"):
+    """Store a dump (and optionally a manifest) for a database as the job would,
+    under the run tag given: what a broken or swapped dump looks like."""
+    ids = []
+    for path, name, tag in ((dump_file, f"postgresql-{db}.dump", f"database:{db}"),
+                            (manifest_file, f"postgresql-{db}.manifest.tsv", f"manifest:{db}")):
+        if path is None:
+            continue
+        cmd = host.run("/usr/local/sbin/webstack-backup restic s3 backup --json --host backups-deb12 "
+                       "--tag postgresql --tag %s --tag run:%s --stdin --stdin-filename %s < %s",
+                       tag, run, name, path)
+        assert cmd.rc == 0, cmd.stderr
+        ids.append(json.loads(cmd.stdout.strip().splitlines()[-1])["snapshot_id"])
+    return ids
+
+
+def latest_dump(host, db):
+    return max((s for s in snapshots(host) if f"database:{db}" in (s.get("tags") or [])), key=lambda s: s["time"])
+
+
+def drill_journal_since(host, since):
+    return host.run("journalctl -u webstack-backup-drill.service --no-pager --since @%s", str(since)).stdout
+
+
+ATTACKS = {
+    # the dump of an empty database under the real manifest (50 000 entries)
+    "empty-database-dump": (
+        "ledger", "drill of ledger FAILED: table public.entries (50000 rows at dump time) is missing"),
+    # the real dump cut in half: pg_restore fails
+    "truncated-dump": ("ledger", "drill of ledger FAILED: pg_restore of dump"),
+    # dump and manifest agree (a table, no row): the default expectation catches it
+    "hollow-database-and-manifest": ("ledger", "drill of ledger FAILED: no user table with a row"),
+    # the same for kartable: its backups_drill_expectations entry catches it
+    "hollow-kartable-and-manifest": ("kartable", "drill of kartable FAILED: expected table public.parcels is missing"),
+}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_drill_fails_on_a_dump_that_does_not_hold_the_data(host, attack):
+    db, expected = ATTACKS[attack]
+    other = "kartable" if db == "ledger" else "ledger"
+    latest = latest_dump(host, db)
+    run = next(t[4:] for t in latest["tags"] if t.startswith("run:"))
+    psql(host, "postgres", "DROP DATABASE IF EXISTS webstack_empty")
+    psql(host, "postgres", "CREATE DATABASE webstack_empty")
+    assert host.run("runuser -u postgres -- pg_dump -Fc -d webstack_empty -f /tmp/empty.dump").rc == 0
+    # restic 0.14 stores no empty file from stdin: the hollow database has one
+    # table and no row, and its manifest says so
+    psql(host, "webstack_empty", "CREATE TABLE public.hollow (id int)")
+    assert host.run("runuser -u postgres -- pg_dump -Fc -d webstack_empty -f /tmp/hollow.dump").rc == 0
+    assert host.run("printf 'public.hollow\\t0\\n' > /tmp/hollow.manifest.tsv").rc == 0
+    if attack == "empty-database-dump":
+        forged = forge_dump(host, "/tmp/empty.dump", run)
+    elif attack == "truncated-dump":
+        real = host.run("/usr/local/sbin/webstack-backup restic s3 dump %s /postgresql-ledger.dump > /tmp/full.dump && "
+                        "head -c $(( $(stat -c %%s /tmp/full.dump) / 2 )) /tmp/full.dump > /tmp/truncated.dump",
+                        latest["id"])
+        assert real.rc == 0, real.stderr
+        forged = forge_dump(host, "/tmp/truncated.dump", run)
+    else:
+        forged = forge_dump(host, "/tmp/hollow.dump", "forged-hollow", "/tmp/hollow.manifest.tsv", db=db)
+    before = int(time.time())
+    time.sleep(1)
+    try:
+        cmd, _ = start(host, "drill")
+        assert cmd.rc != 0
+        journal = drill_journal_since(host, before)
+        assert expected in journal, journal
+        assert f"drill of {other} passed" in journal, journal
+        failure = host.file("/var/lib/webstack-backups/status/drill.last-failure")
+        assert failure.mode == 0o644
+        assert int(failure.content_string.strip()) >= before
+    finally:
+        # one argument per snapshot id (testinfra quotes each %s as one word)
+        host.run("/usr/local/sbin/webstack-backup restic s3 forget " + " ".join(["%s"] * len(forged)), *forged)
+        host.run("systemctl reset-failed webstack-backup-drill.service")
+        psql(host, "postgres", "DROP DATABASE IF EXISTS webstack_empty")
+    assert "webstack_drill" not in psql(host, "postgres", "SELECT string_agg(datname, ',') FROM pg_database")
+    # the real dumps drill clean again
+    cmd, _ = start(host, "drill")
+    assert cmd.rc == 0, drill_journal_since(host, before)
+
+
 def test_point_in_time_recovery_with_pgbackrest(host):
     cmd, took = start(host, "pgbackrest-full")
     assert cmd.rc == 0, cmd.stderr
@@ -252,6 +362,15 @@ def test_pitr_restore_refuses_without_force(host):
     result, _ = restore("restore_pitr_target=2026-01-01 00:00:00+00", "restore_dry_run=false")
     assert result.returncode != 0
     assert "replaces every database" in result.stdout + result.stderr
+    assert psql(host, "ledger", "SELECT count(*) FROM entries") == "50000"
+
+
+def test_pitr_restore_refuses_a_time_postgresql_cannot_read(host):
+    result, _ = restore("restore_pitr_target=2026-13-45 99:00:00+00", "restore_dry_run=false", "restore_force=true")
+    assert result.returncode != 0
+    assert ("backups_restore_pitr_target: '2026-13-45 99:00:00+00' is not a time PostgreSQL reads"
+            in result.stdout + result.stderr), result.stdout
+    # refused before PostgreSQL was stopped
     assert psql(host, "ledger", "SELECT count(*) FROM entries") == "50000"
 
 

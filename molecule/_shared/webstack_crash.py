@@ -80,9 +80,10 @@ def stays_stopped(host, unit, probe, wait=8):
         restore(host, unit, probe)
 
 
-def crash_loop_ends_failed(host, unit, probe, kills=6, within=60):
+def crash_loop_ends_failed(host, unit, probe, kills=6, within=60, restore_after=True):
     """Killed `kills` times within `within` seconds, the unit ends failed
-    instead of spinning."""
+    instead of spinning. With `restore_after` false the unit is left failed,
+    for a test of what brings it back."""
     start = time.monotonic()
     try:
         for _ in range(kills):
@@ -92,8 +93,10 @@ def crash_loop_ends_failed(host, unit, probe, kills=6, within=60):
             if pid:
                 host.run(f"kill -9 {pid}")
             wait_until(
-                lambda pid=pid: main_pid(host, unit) not in (0, pid)
-                or unit_props(host, unit, "ActiveState")["ActiveState"] == "failed",
+                lambda pid=pid: (
+                    main_pid(host, unit) not in (0, pid)
+                    or unit_props(host, unit, "ActiveState")["ActiveState"] == "failed"
+                ),
                 20,
             )
         assert time.monotonic() - start < within, "the kills took longer than the start-limit window"
@@ -106,4 +109,5 @@ def crash_loop_ends_failed(host, unit, probe, kills=6, within=60):
         assert final == {"ActiveState": "failed", "MainPID": "0"}, final
         assert not answers(host, probe)
     finally:
-        restore(host, unit, probe)
+        if restore_after:
+            restore(host, unit, probe)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
-from helpers import EPHEMERAL, INVENTORY, ROOT, build, http, live_release, patched, with_failing_migration
+from helpers import EPHEMERAL, INVENTORY, ROOT, build, http, live_release, patched, run_job, with_failing_migration
 from helpers import playbook as run_playbook
 
 SCENARIO = Path(__file__).resolve().parents[1]
@@ -58,6 +58,8 @@ def test_values_that_would_break_production_are_refused_before_any_change(host):
         "laravel_health_url=",
         "-e",
         "laravel_lock_ttl=5",
+        "-e",
+        "laravel_worker_start_limit_burst=0",
         LARAVEL_RELEASE_ID="20240109-z",
         LARAVEL_ARTIFACT=artifact_b(),
     )
@@ -66,8 +68,25 @@ def test_values_that_would_break_production_are_refused_before_any_change(host):
     assert "laravel_workers must be 0 to 64 (got -2)" in flat, flat[-3000:]
     assert "laravel_health_url must be an http(s) URL" in flat and "laravel_health_check: false" in flat
     assert "laravel_lock_ttl must be at least 60 seconds (got 5)" in flat
+    assert "laravel_worker_start_limit_burst: 0 is out of range (1-1000)" in flat
     assert host.file(f"{ROOT}/releases").listdir() == before
     assert host.service("laravel-worker@1").is_running and host.service("laravel-worker@2").is_running
+    assert_serves(host, RELEASE_B)
+
+
+def test_wrong_types_and_choices_are_refused_before_any_change(host):
+    before = host.file(f"{ROOT}/releases").listdir()
+    rc, out = converge(
+        "-e",
+        '{"laravel_workers": "two", "laravel_source": "ftp"}',
+        LARAVEL_RELEASE_ID="20240109-y",
+        LARAVEL_ARTIFACT=artifact_b(),
+    )
+    assert rc != 0
+    flat = " ".join(out.split())
+    assert "argument 'laravel_workers' is of type" in flat, flat[-3000:]
+    assert "value of laravel_source must be one of: artifact, git, got: ftp" in flat, flat[-3000:]
+    assert host.file(f"{ROOT}/releases").listdir() == before
     assert_serves(host, RELEASE_B)
 
 
@@ -94,7 +113,7 @@ def with_failing_queue_restart(src, out):
             marker,
             marker
             + b"if (($argv[1] ?? '') === 'queue:restart') {"
-            + b" fwrite(STDERR, \"deliberately broken reload\\n\"); exit(1); }\n",
+            + b' fwrite(STDERR, "deliberately broken reload\\n"); exit(1); }\n',
             1,
         )
 
@@ -344,3 +363,25 @@ def test_a_queue_backlog_does_not_roll_a_release_back(host):
     assert host.check_output(unrun) == "0"
     ran = "sudo -u postgres psql -XAt -d app -c \"SELECT count(*) FROM tasks WHERE payload = 'backlog'\""
     assert host.check_output(ran) == "500"
+
+
+def test_a_worker_in_a_crash_loop_ends_failed_and_the_next_converge_starts_it(host):
+    """A worker killed again and again ends failed (its start-limit guard)
+    instead of spinning; systemd would refuse to start it within the window,
+    so the next converge clears the failure and starts it, and it runs jobs."""
+    import sys
+
+    sys.path.insert(0, str(SCENARIO.parent / "_shared"))
+    import webstack_crash
+
+    unit = "laravel-worker@1.service"
+    webstack_crash.crash_loop_ends_failed(host, unit, f"systemctl is-active --quiet {unit}", restore_after=False)
+    # systemd refuses to start it again within the window: a plain start fails
+    refused = host.run(f"systemctl start {unit}")
+    assert refused.rc != 0, refused.stdout
+    rc, out = converge(LARAVEL_RELEASE_ID="20240106-q", LARAVEL_ARTIFACT=artifact_b())
+    assert rc == 0, out[-3000:]
+    assert "Clear the crash-loop stop of failed queue workers" in out
+    assert host.run(f"systemctl is-active {unit}").stdout.strip() == "active"
+    data = run_job(lambda method, path, body: http(host, method, path, body), "after-crash-loop")
+    assert data["processed_by_release"] == "20240106-q"

@@ -435,3 +435,21 @@ def test_check_mode_on_the_converged_host_changes_nothing():
     assert rc == 0, output
     counts = recap(output)
     assert counts and all(c["changed"] == "0" and c["failed"] == "0" for c in counts.values()), counts
+
+
+# --- crash recovery: the attacks of molecule/_shared/webstack_crash.py -----
+
+import webstack_crash  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "unit, probe",
+    [
+        ("prometheus.service", "curl -sf -o /dev/null --max-time 2 http://127.0.0.1:9090/-/ready"),
+        ("prometheus-node-exporter.service", "curl -sf -o /dev/null --max-time 2 http://127.0.0.1:9100/metrics"),
+    ],
+)
+def test_killed_monitoring_services_come_back(host, unit, probe):
+    # the drop-in restarted nothing when it was written: this is the policy
+    assert host.file(f"/etc/systemd/system/{unit}.d/40-webstack-recovery.conf").exists
+    webstack_crash.recovers_from_kill(host, unit, probe)

@@ -37,3 +37,18 @@ if command -v curl >/dev/null 2>&1; then
   code="$(curl -sk -o /tmp/webstack-up.json -w '%{http_code}' https://127.0.0.1:8443/up || true)"
   echo "  GET /up -> ${code:-no answer} $(cat /tmp/webstack-up.json 2>/dev/null || true)"
 fi
+# One run of each backup job, so a fresh stack shows a backup and a restore
+# drill that worked (they run on timers afterwards); not in check mode.
+run_backups=yes
+for arg in "$@"; do
+  case "$arg" in --check | -C) run_backups=no ;; esac
+done
+if [ "$run_backups" = yes ]; then
+  backups="failed (docker exec webstack-local journalctl -u 'webstack-backup-*')"
+  if docker exec webstack-local systemctl start webstack-backup-postgresql.service \
+    && docker exec webstack-local systemctl start webstack-backup-files.service \
+    && docker exec webstack-local systemctl start webstack-backup-drill.service; then
+    backups="database and files backed up, restore drill passed"
+  fi
+  echo "  backups -> /var/backups/webstack-restic in the container: $backups"
+fi

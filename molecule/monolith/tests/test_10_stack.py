@@ -68,7 +68,8 @@ def test_no_other_local_user_reads_a_secret(host):
 
     from helpers import EPHEMERAL
 
-    values = {name: (EPHEMERAL / "secrets" / name).read_text().split()[0] for name in ("db", "redis", "app_key")}
+    names = ("db", "redis", "app_key", "restic")
+    values = {name: (EPHEMERAL / "secrets" / name).read_text().split()[0] for name in names}
     values["app_key"] = "base64:" + base64.b64encode(values["app_key"].encode()).decode()
     patterns = " ".join(f"-e {value}" for value in values.values())
     places = "/srv /etc /home /opt /tmp /var/tmp /var/log /var/backups /run"
@@ -76,5 +77,25 @@ def test_no_other_local_user_reads_a_secret(host):
     found = host.run(f"grep -rlsF {patterns} {places}").stdout.split()
     assert "/srv/app/shared/.env" in found, found
     assert f"/srv/app/releases/{live_release(host)}/bootstrap/cache/config.php" in found, found
+    assert "/etc/webstack-backups/restic.password" in found, found
     res = host.run(f"runuser -u nobody -- grep -rlsF {patterns} {places}")
     assert res.stdout.split() == [], res.stdout
+
+
+def test_the_embedded_default_backs_up_and_its_drill_checks_the_dump(host):
+    """The embedded default's backups (a local restic repository): the
+    database dump, the files and the restore drill each run once, leave their
+    success stamps for the monitoring role, and the drill really restored the
+    dump and compared it with what was dumped."""
+    for job in ("postgresql", "files", "drill"):
+        res = host.run(f"systemctl start webstack-backup-{job}.service")
+        log = host.run(f"journalctl -u webstack-backup-{job}.service --no-pager -o cat -n 40").stdout
+        assert res.rc == 0, res.stderr + log
+        assert host.file(f"/var/lib/webstack-backups/status/{job}.last-success").exists, job
+        assert not host.file(f"/var/lib/webstack-backups/status/{job}.last-failure").exists, log
+    drill = host.run("journalctl -u webstack-backup-drill.service --no-pager -o cat").stdout
+    assert "drill of app passed" in drill, drill
+    listing = host.run("/usr/local/sbin/webstack-backup restic local snapshots --json")
+    assert listing.rc == 0, listing.stderr
+    tags = {tag for snap in json.loads(listing.stdout) for tag in snap.get("tags") or []}
+    assert {"postgresql", "files"} <= tags, tags

@@ -174,6 +174,22 @@ def test_certificate_expiring_soon_fires(host):
     assert _wait(lambda: _delivered(host, "CertificateExpiringSoon", "firing"))
 
 
+def _run_backup_job(host, job, ok=True):
+    res = host.run(f"systemctl start webstack-backup-{job}.service")
+    log = host.run(f"journalctl -u webstack-backup-{job}.service --no-pager -o cat -n 30").stdout
+    assert (res.rc == 0) == ok, res.stderr + log
+
+
+def test_a_real_backup_job_stamp_reaches_prometheus(host):
+    # the backups role's files job (restic to a local repository), run as
+    # its timer runs it: the stamp it writes is the series the alerts read
+    _run_backup_job(host, "files")
+    stamp = float(host.file(f"{STATUS}/files.last-success").content_string)
+    query = 'webstack_backup_last_success_timestamp_seconds{backup="files"}'
+    assert _wait(lambda: _value(host, query) == stamp, timeout=60), (_value(host, query), stamp)
+    assert _value(host, 'webstack_backup_configured{backup="files"}') == 1.0
+
+
 def test_old_backup_fires_and_fresh_one_resolves(host):
     assert _wait(lambda: _am_alerts(host, "BackupTooOld", backup="db")), "two-day-old backup not reported"
     assert not _am_alerts(host, "BackupTooOld", backup="files")
@@ -217,14 +233,41 @@ def test_configured_backup_that_never_succeeded_fires_after_its_grace(host):
 
 
 def test_backup_failure_after_last_success_fires_and_resolves(host):
-    _fire_and_resolve(
-        host,
-        "BackupFailed",
-        f"date +%s > {STATUS}/files.last-failure",
-        f"echo $(( $(date +%s) + 1 )) > {STATUS}/files.last-success",
-        backup="files",
-    )
-    assert _value(host, 'webstack_backup_last_failure_timestamp_seconds{backup="files"}') > 0
+    # a real failure: the files job finds its repository gone; it is back
+    # for the next run, which succeeds and resolves the alert
+    repo = "/var/backups/webstack-restic"
+    name = "BackupFailed"
+    assert not _am_alerts(host, name, backup="files"), f"{name} fires before the failure"
+    mark = _webhook_lines(host)
+    host.check_output(f"mv {repo} {repo}.away")
+    try:
+        _run_backup_job(host, "files", ok=False)
+        assert host.file(f"{STATUS}/files.last-failure").exists
+        assert _wait(lambda: _am_alerts(host, name, backup="files")), f"{name} never reached Alertmanager"
+        assert _wait(lambda: _delivered(host, name, "firing", mark, backup="files")), f"{name} was not delivered"
+        assert _value(host, 'webstack_backup_last_failure_timestamp_seconds{backup="files"}') > 0
+    finally:
+        host.check_output(f"mv {repo}.away {repo}")
+    time.sleep(1)  # the next success is stamped after the failure
+    _run_backup_job(host, "files")
+    assert _wait(lambda: _delivered(host, name, "resolved", mark, backup="files")), f"{name} was not resolved"
+
+
+def test_a_real_job_that_stops_running_fires_backup_too_old(host):
+    # the backups role's check job (restic check of the local repository),
+    # allowed 30 s in this scenario: it runs once, its timer stops, the
+    # alert fires; the next run resolves it
+    mark = _webhook_lines(host)
+    host.check_output("systemctl stop webstack-backup-check.timer")
+    try:
+        _run_backup_job(host, "check")
+        fired = _wait(lambda: _delivered(host, "BackupTooOld", "firing", mark, backup="check"), timeout=150)
+        assert fired, "BackupTooOld was not delivered for the stopped check job"
+        assert "check" in fired[0]["annotations"]["summary"]
+        _run_backup_job(host, "check")
+        assert _wait(lambda: _delivered(host, "BackupTooOld", "resolved", mark, backup="check"), timeout=90)
+    finally:
+        host.check_output("systemctl start webstack-backup-check.timer")
 
 
 def _unit(host, prop):

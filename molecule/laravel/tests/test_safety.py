@@ -11,6 +11,7 @@ release.
 Runs after test_rollout.py (B live, A its rollback target), in file order."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ import testinfra
 import yaml
 from helpers import EPHEMERAL, INVENTORY, ROOT, build, http, live_release, patched, run_job, with_failing_migration
 from helpers import playbook as run_playbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+
+import webstack_crash
 
 SCENARIO = Path(__file__).resolve().parents[1]
 PROJECT = SCENARIO.parents[1]
@@ -60,6 +65,10 @@ def test_values_that_would_break_production_are_refused_before_any_change(host):
         "laravel_lock_ttl=5",
         "-e",
         "laravel_worker_start_limit_burst=0",
+        "-e",
+        "laravel_worker_revive_interval=soon",
+        "-e",
+        "laravel_worker_backoff=10s",
         LARAVEL_RELEASE_ID="20240109-z",
         LARAVEL_ARTIFACT=artifact_b(),
     )
@@ -69,6 +78,8 @@ def test_values_that_would_break_production_are_refused_before_any_change(host):
     assert "laravel_health_url must be an http(s) URL" in flat and "laravel_health_check: false" in flat
     assert "laravel_lock_ttl must be at least 60 seconds (got 5)" in flat
     assert "laravel_worker_start_limit_burst: 0 is out of range (1-1000)" in flat
+    assert "laravel_worker_revive_interval: 'soon' is not a duration" in flat, flat[-3000:]
+    assert "laravel_worker_backoff must be seconds per attempt separated by commas" in flat, flat[-3000:]
     assert host.file(f"{ROOT}/releases").listdir() == before
     assert host.service("laravel-worker@1").is_running and host.service("laravel-worker@2").is_running
     assert_serves(host, RELEASE_B)
@@ -369,19 +380,64 @@ def test_a_worker_in_a_crash_loop_ends_failed_and_the_next_converge_starts_it(ho
     """A worker killed again and again ends failed (its start-limit guard)
     instead of spinning; systemd would refuse to start it within the window,
     so the next converge clears the failure and starts it, and it runs jobs."""
-    import sys
-
-    sys.path.insert(0, str(SCENARIO.parent / "_shared"))
-    import webstack_crash
-
     unit = "laravel-worker@1.service"
-    webstack_crash.crash_loop_ends_failed(host, unit, f"systemctl is-active --quiet {unit}", restore_after=False)
+    probe = f"systemctl is-active --quiet {unit}"
+    # the retry timer must not fire in the middle of the attack
+    assert host.run("systemctl stop laravel-worker-revive.timer").rc == 0
+    webstack_crash.crash_loop_ends_failed(host, unit, probe, restore_after=False)
     # systemd refuses to start it again within the window: a plain start fails
     refused = host.run(f"systemctl start {unit}")
     assert refused.rc != 0, refused.stdout
+    # the retry (what the timer starts every laravel_worker_revive_interval)
+    # brings back a failed worker and leaves one stopped by hand alone
+    assert host.run("systemctl stop laravel-worker@2.service").rc == 0
+    revive = host.run("systemctl start laravel-worker-revive.service")
+    assert revive.rc == 0, revive.stderr
+    assert webstack_crash.wait_until(lambda: host.run(probe).rc == 0, 10), f"{unit} not started by the retry"
+    assert host.run("systemctl is-active laravel-worker@2.service").stdout.strip() == "inactive"
+    # broken again: the guard still ends it failed, the retry did not lift it
+    webstack_crash.crash_loop_ends_failed(host, unit, probe, restore_after=False)
     rc, out = converge(LARAVEL_RELEASE_ID="20240106-q", LARAVEL_ARTIFACT=artifact_b())
     assert rc == 0, out[-3000:]
     assert "Clear the crash-loop stop of failed queue workers" in out
     assert host.run(f"systemctl is-active {unit}").stdout.strip() == "active"
+    # the converge started the stopped worker and the retry timer again
+    assert host.run("systemctl is-active laravel-worker@2.service").stdout.strip() == "active"
+    timer = host.run("systemctl show laravel-worker-revive.timer -p ActiveState -p UnitFileState").stdout
+    assert "ActiveState=active" in timer and "UnitFileState=enabled" in timer, timer
     data = run_job(lambda method, path, body: http(host, method, path, body), "after-crash-loop")
     assert data["processed_by_release"] == "20240106-q"
+
+
+def test_a_deploy_meets_a_dead_service(host):
+    """A deployment never reports success while the stack cannot serve:
+    PHP-FPM found stopped is started by the deployment's reload and the
+    release goes live; Redis found dead fails the health check, the message
+    names the failing step and Redis, and the previous release serves again
+    once Redis is back."""
+    fpm = host.run("systemctl list-units --plain --no-legend 'php*-fpm.service'").stdout.split()[0]
+    try:
+        assert host.run(f"systemctl stop {fpm}").rc == 0
+        rc, out = converge(LARAVEL_RELEASE_ID="20240111-s", LARAVEL_ARTIFACT=artifact_b())
+        assert rc == 0, out[-3000:]
+    finally:
+        host.run(f"systemctl start {fpm}")
+    assert host.service(fpm).is_running
+    assert_serves(host, "20240111-s")
+
+    try:
+        assert host.run("systemctl stop redis-server.service").rc == 0
+        rc, out = converge(LARAVEL_RELEASE_ID="20240111-t", LARAVEL_ARTIFACT=artifact_b())
+    finally:
+        host.run("systemctl start redis-server.service")
+    assert rc != 0
+    flat = " ".join(out.split())
+    # the first step that needs Redis after the switch (queue:restart) fails;
+    # the message names it and Redis, and the revert completes although the
+    # previous release's restart fails the same way
+    assert "Release 20240111-t was not activated" in flat, flat[-3000:]
+    assert "Restart the queue workers gracefully" in flat and "PhpRedisConnector" in flat, flat[-3000:]
+    back = f"current is back on {ROOT}/releases/20240111-s (restarting its queue workers failed too"
+    assert back in flat, flat[-3000:]
+    assert webstack_crash.wait_until(lambda: http(host, "GET", "/up")[0] == 200, 30)
+    assert_serves(host, "20240111-s")

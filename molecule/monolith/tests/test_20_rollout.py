@@ -99,6 +99,9 @@ def test_failing_health_check_puts_the_previous_release_back(host, state):
         rc, out = deploy("20240104-d", artifact, "-e", "laravel_health_retries=3")
     assert rc != 0
     assert "Release 20240104-d failed its health check" in out, out
+    # the message carries what /up answered: the failed check is named
+    flat = " ".join(out.split())
+    assert "database" in flat and "error: deliberately broken" in flat, flat[-3000:]
     assert f"current is back on /srv/app/releases/{state['previous']}" in out, out
     assert_no_failures(load, switched_to=state["previous"])
     assert live_release(host) == state["previous"]

@@ -15,11 +15,17 @@ close). It is sent once more on a new connection, and only that outcome
 counts; the report gives how many such retries there were. A failure on a
 new connection is never retried.
 
+With --post PATH, --post-concurrency more threads POST JSON jobs
+({"payload": "load-<thread>-<n>"}) to PATH on fresh connections, pausing
+--post-interval seconds between jobs, and keep the "id" of every job the
+application accepted (202): a test can then check that each accepted job ran.
+Refused or failed POSTs are counted apart from the GETs.
+
 Prints "started" once the first request succeeded, then, when the stop file
 appears (or after --max-seconds), one JSON report:
 requests, failures (with samples), the releases seen (X-Release header) in
-order of completion, the servers that answered (X-Served-By header) and
-latency percentiles."""
+order of completion, the servers that answered (X-Served-By header),
+latency percentiles, and the jobs accepted and refused."""
 
 import argparse
 import http.client
@@ -43,6 +49,16 @@ def percentile(values, pct):
 STALE = object()
 
 
+def open_connection(https, netloc):
+    """A connection that accepts the test's self-signed certificate."""
+    if https:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return http.client.HTTPSConnection(netloc, timeout=30, context=ctx)
+    return http.client.HTTPConnection(netloc, timeout=30)
+
+
 class Worker(threading.Thread):
     def __init__(self, base, paths, offset, stop, results, lock):
         super().__init__(daemon=True)
@@ -58,12 +74,7 @@ class Worker(threading.Thread):
         self.reused = False  # the open connection has carried a response already
 
     def connect(self):
-        if self.https:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            return http.client.HTTPSConnection(self.netloc, timeout=30, context=ctx)
-        return http.client.HTTPConnection(self.netloc, timeout=30)
+        return open_connection(self.https, self.netloc)
 
     def run(self):
         n = self.offset
@@ -106,6 +117,46 @@ class Worker(threading.Thread):
             return (None, None, f"{type(exc).__name__}: {exc}", None)
 
 
+class Poster(threading.Thread):
+    """POSTs jobs until stopped; records the ids the application accepted."""
+
+    def __init__(self, base, path, number, interval, stop, jobs, lock):
+        super().__init__(daemon=True)
+        url = urllib.parse.urlsplit(base)
+        self.https = url.scheme == "https"
+        self.netloc = url.netloc
+        self.path = path
+        self.number = number
+        self.interval = interval
+        self.stop = stop
+        self.jobs = jobs
+        self.lock = lock
+
+    def run(self):
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            body = json.dumps({"payload": f"load-{self.number}-{n}"})
+            try:
+                conn = open_connection(self.https, self.netloc)
+                conn.request(
+                    "POST",
+                    self.path,
+                    body=body,
+                    headers={"Content-Type": "application/json", "Accept": "application/json"},
+                )
+                resp = conn.getresponse()
+                data = resp.read()
+                conn.close()
+                accepted = resp.status == 202
+                outcome = ("accepted", json.loads(data)["id"]) if accepted else ("refused", resp.status)
+            except (OSError, http.client.HTTPException, ValueError, KeyError) as exc:
+                outcome = ("refused", type(exc).__name__)
+            with self.lock:
+                self.jobs.append(outcome)
+            self.stop.wait(self.interval)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True)
@@ -113,10 +164,17 @@ def main():
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--stop-file", required=True)
     parser.add_argument("--max-seconds", type=float, default=900)
+    parser.add_argument("--post")
+    parser.add_argument("--post-concurrency", type=int, default=2)
+    parser.add_argument("--post-interval", type=float, default=0.05)
     args = parser.parse_args()
 
-    stop, lock, results = threading.Event(), threading.Lock(), []
+    stop, lock, results, jobs = threading.Event(), threading.Lock(), [], []
     workers = [Worker(args.base, args.path, i, stop, results, lock) for i in range(args.concurrency)]
+    if args.post:
+        workers += [
+            Poster(args.base, args.post, i, args.post_interval, stop, jobs, lock) for i in range(args.post_concurrency)
+        ]
     start = time.monotonic()
     for worker in workers:
         worker.start()
@@ -161,6 +219,9 @@ def main():
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),
         "concurrency": args.concurrency,
+        "jobs_accepted": [value for kind, value in jobs if kind == "accepted"],
+        "jobs_refused": sum(1 for kind, _ in jobs if kind == "refused"),
+        "jobs_refused_samples": [value for kind, value in jobs if kind == "refused"][:10],
     }
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")

@@ -213,12 +213,14 @@ class Load:
     SCRIPT = SHARED / "loadgen.py"
     REMOTE = "/usr/local/lib/webstack-loadgen.py"
 
-    def __init__(self, container, base, paths, concurrency=4, name="loadgen"):
+    def __init__(self, container, base, paths, concurrency=4, name="loadgen", post=None, post_concurrency=2):
         self.container = container
         self.stop_file = f"/tmp/{name}.stop"
         self.args = ["--base", base, "--concurrency", str(concurrency), "--stop-file", self.stop_file]
         for path in paths:
             self.args += ["--path", path]
+        if post:
+            self.args += ["--post", post, "--post-concurrency", str(post_concurrency)]
         self.proc = None
         self.report = None
 
@@ -242,5 +244,7 @@ class Load:
         out, err = self.proc.communicate(timeout=120)
         assert self.proc.returncode == 0, err
         self.report = json.loads(out)
-        print(json.dumps({k: v for k, v in self.report.items() if k != "timeline"}, indent=1))
+        shown = {k: v for k, v in self.report.items() if k not in ("timeline", "jobs_accepted")}
+        shown["jobs_accepted"] = len(self.report["jobs_accepted"])
+        print(json.dumps(shown, indent=1))
         return False

@@ -356,6 +356,28 @@ def test_point_in_time_recovery_with_pgbackrest(host):
     print(f"\nRTO evidence: point-in-time restore of the cluster with restore.yml: {took:.1f}s")
     assert psql(host, "ledger", "SELECT string_agg(label, ',') FROM pitr_marks") == "before"
     assert psql(host, "kartable", TABLE_SUMS["kartable"]) == ORIGINAL["kartable"]
+    # the live data directory was switched out, not overwritten: it is kept
+    kept = host.run("ls -d /var/lib/postgresql/15/main.before-pitr-*").stdout.split()
+    assert len(kept) == 1, kept
+    assert host.file(f"{kept[0]}/PG_VERSION").exists
+
+
+def test_a_pitr_restore_that_cannot_reach_its_target_leaves_the_live_cluster_running(host):
+    """The restore replays into a copy beside the live cluster: a target
+    past the archived WAL fails there, and the live cluster never stopped."""
+    started = psql(host, "postgres", "SELECT pg_postmaster_start_time()")
+    psql(host, "ledger", "INSERT INTO pitr_marks (label) VALUES ('live-during-failed-pitr')")
+    try:
+        result, _ = restore("restore_pitr_target=2099-01-01 00:00:00+00", "restore_dry_run=false", "restore_force=true")
+        out = " ".join((result.stdout + result.stderr).split())
+        assert result.returncode != 0, out[-3000:]
+        assert "The live cluster was not touched and keeps serving" in out, out[-3000:]
+        assert psql(host, "postgres", "SELECT pg_postmaster_start_time()") == started
+        assert psql(host, "ledger", "SELECT count(*) FROM pitr_marks WHERE label = 'live-during-failed-pitr'") == "1"
+        # the unfinished copy is gone; the throwaway server's log stays beside it
+        assert host.run("ls -d /var/lib/postgresql/15/main.pitr-*/ 2>/dev/null").stdout.split() == []
+    finally:
+        psql(host, "ledger", "DELETE FROM pitr_marks WHERE label = 'live-during-failed-pitr'")
 
 
 def test_pitr_restore_refuses_without_force(host):

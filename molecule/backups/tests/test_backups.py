@@ -380,6 +380,53 @@ def test_a_pitr_restore_that_cannot_reach_its_target_leaves_the_live_cluster_run
         psql(host, "ledger", "DELETE FROM pitr_marks WHERE label = 'live-during-failed-pitr'")
 
 
+def pitr_target(host, label):
+    """A time just after a new row `label` of pitr_marks, with the WAL that
+    holds it archived: a target the restore can reach."""
+    psql(host, "ledger", f"INSERT INTO pitr_marks (label) VALUES ('{label}')")  # noqa: S608 (a test constant)
+    time.sleep(2)
+    target = psql(host, "ledger",
+                  "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
+    time.sleep(1)
+    psql(host, "ledger", "SELECT pg_switch_wal()")
+    check = host.run("runuser -u postgres -- pgbackrest --stanza=main check")
+    assert check.rc == 0, check.stdout + check.stderr
+    return target
+
+
+def test_a_restored_cluster_that_does_not_start_is_switched_back_out(host):
+    """The restored copy reached its target, then PostgreSQL does not start
+    on it (here a drop-in lets the cluster unit start only on the data
+    directory it had before): the previous data directory goes back in
+    place, PostgreSQL runs on it with its rows, and the restored copy is
+    kept where the message says."""
+    data = "/var/lib/postgresql/15/main"
+    inode = host.check_output(f"stat -c %i {data}")
+    drop_in = "/etc/systemd/system/postgresql@15-main.service.d/99-test-only-this-data.conf"
+    host.run("mkdir -p %s", os.path.dirname(drop_in))
+    # systemd reads %% as % and $$ as $
+    line = f"ExecStartPre=/bin/sh -c 'test \"$$(stat -c %%i {data})\" = {inode}'"
+    assert host.run("printf '%%s\\n' %s %s > %s", "[Service]", line, drop_in).rc == 0
+    assert host.run("systemctl daemon-reload").rc == 0
+    try:
+        target = pitr_target(host, "live-before-refused-switch")
+        psql(host, "ledger", "INSERT INTO pitr_marks (label) VALUES ('live-after-target')")
+        result, _ = restore(f"restore_pitr_target={target}", "restore_dry_run=false", "restore_force=true")
+        out = " ".join((result.stdout + result.stderr).split())
+        assert result.returncode != 0, out[-3000:]
+        assert "the previous data directory is back in place and PostgreSQL runs on it" in out, out[-3000:]
+        assert host.check_output(f"stat -c %i {data}") == inode
+        # the rows written after the target are there: the live data is back
+        assert psql(host, "ledger", "SELECT count(*) FROM pitr_marks WHERE label = 'live-after-target'") == "1"
+        kept = host.run(f"ls -d {data}.pitr-*/").stdout.split()
+        assert len(kept) == 1 and f"restored copy is kept in {kept[0].rstrip('/')}" in out, (kept, out[-3000:])
+    finally:
+        host.run(f"rm -f {drop_in}; systemctl daemon-reload; systemctl reset-failed postgresql@15-main.service; "
+                 "systemctl start postgresql@15-main.service")
+        host.run(f"rm -rf {data}.pitr-*/")
+        psql(host, "ledger", "DELETE FROM pitr_marks WHERE label LIKE 'live-%'")
+
+
 def test_pitr_restore_refuses_without_force(host):
     result, _ = restore("restore_pitr_target=2026-01-01 00:00:00+00", "restore_dry_run=false")
     assert result.returncode != 0

@@ -10,6 +10,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import tarfile
 import time
@@ -106,6 +107,35 @@ def wait_for_heartbeat(host):
     raise AssertionError("no heartbeat recorded by the scheduler within 90 s")
 
 
+HEARTBEAT_WINDOW = (
+    "select count(*), count(distinct date_trunc('minute', ran_at)), "
+    "coalesce(extract(epoch from now() - max(ran_at))::int, -1) "
+    "from heartbeats where ran_at > now() - interval '3 minutes'"
+)
+
+
+def heartbeat_window(host):
+    """(rows, distinct minutes, seconds since the last row) of the
+    scheduler's heartbeats of the last three minutes."""
+    out = host.run(f'runuser -u postgres -- psql -tA -d app -c "{HEARTBEAT_WINDOW}"')
+    assert out.rc == 0, out.stderr
+    rows, distinct, age = (int(v) for v in out.stdout.strip().split("|"))
+    return rows, distinct, age
+
+
+def scheduler_ticks_once_a_minute(host):
+    """The scheduler records one heartbeat a minute, no more: read from the
+    rows of the last three minutes when it has been running that long (no
+    wait), otherwise by waiting for the next tick."""
+    rows, distinct, age = heartbeat_window(host)
+    if rows < 2:
+        wait_for_heartbeat(host)
+        time.sleep(5)
+        rows, distinct, age = heartbeat_window(host)
+    assert 0 <= age < 75, f"last heartbeat {age} s ago"
+    assert rows == distinct, f"{rows} heartbeats in {distinct} minutes: more than one scheduler runs"
+
+
 def live_release(host, root=ROOT):
     return host.file(f"{root}/current").linked_to.rsplit("/", 1)[-1]
 
@@ -123,6 +153,7 @@ def playbook(path, *args, inventory=None, **env):
     cfg = EPHEMERAL / "ansible.cfg"
     if cfg.is_file():
         run_env["ANSIBLE_CONFIG"] = str(cfg)
+    started = time.monotonic()
     res = subprocess.run(
         ["ansible-playbook", "-i", inventory or INVENTORY, str(path), *args],
         env=run_env,
@@ -131,7 +162,53 @@ def playbook(path, *args, inventory=None, **env):
         timeout=1200,
         check=False,
     )
-    return res.returncode, res.stdout + res.stderr
+    output = res.stdout + res.stderr
+    _keep_log(path, args, res.returncode, time.monotonic() - started, output)
+    return res.returncode, output
+
+
+PLAYBOOK_LOGS = PROJECT / "build" / "test-logs" / "playbooks"
+
+
+def _keep_log(path, args, rc, seconds, output):
+    """Each run's output under build/test-logs/playbooks (scenario, number,
+    playbook), with its exit code and duration: what a failed or slow test
+    ran, readable after the scenario's containers are gone."""
+    scenario = os.environ.get("MOLECULE_SCENARIO_NAME", "local")
+    PLAYBOOK_LOGS.mkdir(parents=True, exist_ok=True)
+    number = len(list(PLAYBOOK_LOGS.glob(f"{scenario}-*"))) + 1
+    log = PLAYBOOK_LOGS / f"{scenario}-{number:03d}-{Path(path).stem}.log"
+    # extra vars given as JSON may hold the tests' fake secrets: not copied
+    shown = " ".join("<json>" if a.lstrip().startswith("{") else a for a in args)
+    log.write_text(f"$ ansible-playbook {Path(path).name} {shown}\nrc={rc} seconds={seconds:.1f}\n\n{output}")
+
+
+def refused_run(path, extra, needles, *args, target=None, secrets=()):
+    """Run a playbook with bad extra vars (a dict, passed as JSON) and check
+    it is refused: a non-zero exit, every needle in the output, no secret in
+    it, and, with `target`, a recap of that host with `changed=0` and one
+    failure (nothing changed before the refusal). Returns the output."""
+    limit = ["--limit", target] if target else []
+    rc, output = playbook(path, *limit, "-e", json.dumps(extra), *args)
+    assert rc != 0, output[-4000:]
+    missing = [needle for needle in needles if needle not in output]
+    assert not missing, (missing, output[-4000:])
+    leaked = [n for n, secret in enumerate(secrets) if secret in output]
+    assert not leaked, f"secret(s) {leaked} printed"
+    if target:
+        last = output.split("PLAY RECAP")[-1]
+        assert re.search(rf"{re.escape(target)}\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=1", last), last
+    return output
+
+
+def tcp_probe(client, target, port, timeout=3):
+    """True when `client` (a testinfra host) completes a TCP handshake with
+    target:port."""
+    code = (
+        f"import socket,sys; s=socket.socket(); s.settimeout({timeout}); "
+        f"sys.exit(0 if s.connect_ex(('{target}', {port})) == 0 else 1)"
+    )
+    return client.run(f'python3 -c "{code}"').rc == 0
 
 
 def deploy(release, artifact, *args):

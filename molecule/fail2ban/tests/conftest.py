@@ -1,7 +1,15 @@
 """Shared helpers: the client container and the probes it runs."""
 
+import sys
+from pathlib import Path
+
 import pytest
 import testinfra
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+
+from webstack_crash import wait_until  # noqa: F401
+from webstack_testlib import tcp_probe  # noqa: F401
 
 CLIENT = "fail2ban-client"
 
@@ -19,15 +27,6 @@ def client_ip(client):
 @pytest.fixture(scope="module")
 def name(host):
     return host.backend.get_hostname()
-
-
-def tcp_probe(client, target, port, timeout=3):
-    """True when the client completes a TCP handshake with target:port."""
-    code = (
-        f"import socket,sys; s=socket.socket(); s.settimeout({timeout}); "
-        f"sys.exit(0 if s.connect_ex(('{target}', {port})) == 0 else 1)"
-    )
-    return client.run(f'python3 -c "{code}"').rc == 0
 
 
 def failed_login(client, target):

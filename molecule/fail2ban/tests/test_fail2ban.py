@@ -5,9 +5,9 @@ after the scenario's 20 s bantime. The nginx jails cannot be exercised here
 (no nginx in this scenario); recidive runs as a file based jail."""
 
 import re
-import time
 
 from conftest import failed_login, tcp_probe
+from conftest import wait_until as wait_for
 
 testinfra_hosts = ["fail2ban-deb12", "fail2ban-deb13"]
 
@@ -22,15 +22,6 @@ def banned(host, jail="sshd"):
 
 def nft_set(host):
     return host.run("nft list set inet f2b-table addr-set-sshd").stdout
-
-
-def wait_for(predicate, timeout, step=1.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 def test_jails_running_with_journal_backend(host):

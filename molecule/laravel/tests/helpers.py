@@ -18,6 +18,7 @@ from webstack_testlib import (  # noqa: F401
     playbook,
     recap,
     run_job,
+    scheduler_ticks_once_a_minute,
     wait_for_heartbeat,
     with_failing_migration,
 )

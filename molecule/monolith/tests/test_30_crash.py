@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import testinfra
-from helpers import BASE, CONTAINER, INVENTORY, Load
+from helpers import BASE, CONTAINER, INVENTORY, UNITS, UP, Load, wait_for_every_job
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
 
@@ -24,32 +24,10 @@ import webstack_crash
 
 pytestmark = pytest.mark.skipif(not INVENTORY, reason="needs the molecule inventory (run through molecule verify)")
 
-UP = "curl -fsk -o /dev/null --max-time 5 https://127.0.0.1/up"
-# in the order a night could go wrong; the worker last, so it is killed
-# while it has jobs to take
-UNITS = [
-    "php8.2-fpm.service",
-    "nginx.service",
-    "postgresql@15-main.service",
-    "redis-server.service",
-    "laravel-worker@1.service",
-]
-
 
 @pytest.fixture(scope="module")
 def host():
     return testinfra.get_hosts(["ansible://all"], ansible_inventory=INVENTORY)[0]
-
-
-def job_runs(host, ids):
-    """{runs: count} of the given tasks (runs 0: not run yet)."""
-    values = "{" + ",".join(str(int(i)) for i in ids) + "}"
-    query = "select runs, count(*) from tasks where id = any(:'ids'::bigint[]) group by runs"
-    out = host.run(f"echo \"{query}\" | runuser -u postgres -- psql -tA -d app -v ids='{values}'")
-    assert out.rc == 0, out.stderr
-    counts = dict(tuple(int(v) for v in line.split("|")) for line in out.stdout.split())
-    assert sum(counts.values()) == len(set(ids)), f"accepted jobs missing from the tasks table: {counts}"
-    return counts
 
 
 def test_every_service_killed_under_load_comes_back_and_no_accepted_job_is_lost(host):
@@ -71,11 +49,7 @@ def test_every_service_killed_under_load_comes_back_and_no_accepted_job_is_lost(
     # a job reserved by the killed worker is retried after retry_after (90 s);
     # a job that failed while PostgreSQL or Redis was down, after the
     # workers' backoff (10 s, then 30 s)
-    deadline = time.monotonic() + 180
-    counts = job_runs(host, accepted)
-    while counts.get(0) and time.monotonic() < deadline:
-        time.sleep(5)
-        counts = job_runs(host, accepted)
+    counts = wait_for_every_job(host, accepted, within=180)
     summary = {"jobs_accepted": len(accepted), "runs": counts, "jobs_refused": load.report["jobs_refused"]}
     with (webstack_crash.TIMES.parent / "recovery-jobs.jsonl").open("a", encoding="utf-8") as out:
         out.write(json.dumps({"seconds_to_up_200": recovered, **summary}) + "\n")

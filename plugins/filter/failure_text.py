@@ -11,13 +11,12 @@ DOCUMENTATION = r"""
 name: failure_text
 short_description: The words of a failed task's result, in one line
 description:
-  - Returns what explains a failure best, in this order, as one line of text
-    (runs of white space folded into one space)
-    - the trimmed standard error of a command; when it is empty, the last
-    O(limit) characters of its non-empty standard output lines joined with
-    spaces; when both are empty, the result's C(msg).
-  - Returns an empty string for a result without any of these (a task that
-    was skipped or never ran).
+  - Returns what explains a failure best, as one line of text (runs of white space folded
+    into one space). That is the trimmed standard error of a command; when it is empty,
+    the last O(limit) characters of its non-empty standard output lines joined with spaces;
+    when both are empty, the result's C(msg).
+  - Returns an empty string for a result without any of these (a task that was skipped or
+    never ran).
 options:
   _input:
     description: A registered task result.

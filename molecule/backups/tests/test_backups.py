@@ -337,20 +337,27 @@ def test_drill_fails_on_a_dump_that_does_not_hold_the_data(host, attack):
     assert cmd.rc == 0, drill_journal_since(host, before)
 
 
-def test_point_in_time_recovery_with_pgbackrest(host):
-    cmd, took = start(host, "pgbackrest-full")
-    assert cmd.rc == 0, cmd.stderr
-    print(f"\nRTO evidence: pgBackRest full backup {took:.1f}s")
-    psql(host, "ledger", "INSERT INTO pitr_marks (label) VALUES ('before')")
+def pitr_target(host, before, after):
+    """A time between two new rows of pitr_marks, `before` and `after`, with
+    the WAL that holds both archived: a target the restore can reach (the
+    recovery stops at the first commit past it, so one must be archived)."""
+    psql(host, "ledger", f"INSERT INTO pitr_marks (label) VALUES ('{before}')")  # noqa: S608 (a test constant)
     time.sleep(2)
     target = psql(host, "ledger",
                   "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
     time.sleep(2)
-    psql(host, "ledger", "INSERT INTO pitr_marks (label) VALUES ('after')")
-    # close the WAL segment and wait for it to reach the repository
+    psql(host, "ledger", f"INSERT INTO pitr_marks (label) VALUES ('{after}')")  # noqa: S608 (a test constant)
     psql(host, "ledger", "SELECT pg_switch_wal()")
     check = host.run("runuser -u postgres -- pgbackrest --stanza=main check")
     assert check.rc == 0, check.stdout + check.stderr
+    return target
+
+
+def test_point_in_time_recovery_with_pgbackrest(host):
+    cmd, took = start(host, "pgbackrest-full")
+    assert cmd.rc == 0, cmd.stderr
+    print(f"\nRTO evidence: pgBackRest full backup {took:.1f}s")
+    target = pitr_target(host, "before", "after")
     result, took = restore(f"restore_pitr_target={target}", "restore_dry_run=false", "restore_force=true")
     assert result.returncode == 0, result.stdout + result.stderr
     print(f"\nRTO evidence: point-in-time restore of the cluster with restore.yml: {took:.1f}s")
@@ -380,20 +387,6 @@ def test_a_pitr_restore_that_cannot_reach_its_target_leaves_the_live_cluster_run
         psql(host, "ledger", "DELETE FROM pitr_marks WHERE label = 'live-during-failed-pitr'")
 
 
-def pitr_target(host, label):
-    """A time just after a new row `label` of pitr_marks, with the WAL that
-    holds it archived: a target the restore can reach."""
-    psql(host, "ledger", f"INSERT INTO pitr_marks (label) VALUES ('{label}')")  # noqa: S608 (a test constant)
-    time.sleep(2)
-    target = psql(host, "ledger",
-                  "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
-    time.sleep(1)
-    psql(host, "ledger", "SELECT pg_switch_wal()")
-    check = host.run("runuser -u postgres -- pgbackrest --stanza=main check")
-    assert check.rc == 0, check.stdout + check.stderr
-    return target
-
-
 def test_a_restored_cluster_that_does_not_start_is_switched_back_out(host):
     """The restored copy reached its target, then PostgreSQL does not start
     on it (here a drop-in lets the cluster unit start only on the data
@@ -409,8 +402,7 @@ def test_a_restored_cluster_that_does_not_start_is_switched_back_out(host):
     assert host.run("printf '%%s\\n' %s %s > %s", "[Service]", line, drop_in).rc == 0
     assert host.run("systemctl daemon-reload").rc == 0
     try:
-        target = pitr_target(host, "live-before-refused-switch")
-        psql(host, "ledger", "INSERT INTO pitr_marks (label) VALUES ('live-after-target')")
+        target = pitr_target(host, "live-before-target", "live-after-target")
         result, _ = restore(f"restore_pitr_target={target}", "restore_dry_run=false", "restore_force=true")
         out = " ".join((result.stdout + result.stderr).split())
         assert result.returncode != 0, out[-3000:]

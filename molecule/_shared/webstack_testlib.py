@@ -167,6 +167,18 @@ def playbook(path, *args, inventory=None, **env):
     return res.returncode, output
 
 
+def mitogen_args():
+    """Environment and arguments of a run under Mitogen's mitogen_linear
+    strategy, from the virtualenv's mitogen package (README, "Mitogen").
+    Mitogen takes over the short transport names only, hence `docker`
+    instead of the inventory's community.docker.docker."""
+    import ansible_mitogen
+
+    strategies = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+    env = {"ANSIBLE_STRATEGY_PLUGINS": str(strategies), "ANSIBLE_STRATEGY": "mitogen_linear"}
+    return env, ["-e", "ansible_connection=docker"]
+
+
 PLAYBOOK_LOGS = PROJECT / "build" / "test-logs" / "playbooks"
 
 

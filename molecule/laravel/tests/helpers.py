@@ -14,6 +14,7 @@ from webstack_testlib import (  # noqa: F401
     check_postgis_distance,
     http,
     live_release,
+    mitogen_args,
     patched,
     playbook,
     recap,

@@ -17,7 +17,19 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
-from helpers import EPHEMERAL, INVENTORY, ROOT, build, http, live_release, patched, run_job, with_failing_migration
+from helpers import (
+    EPHEMERAL,
+    INVENTORY,
+    ROOT,
+    build,
+    http,
+    live_release,
+    mitogen_args,
+    patched,
+    recap,
+    run_job,
+    with_failing_migration,
+)
 from helpers import playbook as run_playbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
@@ -248,7 +260,7 @@ def two_hosts():
     return str(path)
 
 
-def deploy(inventory, release, artifact, *args):
+def deploy(inventory, release, artifact, *args, **env):
     return run_playbook(
         PROJECT / "playbooks" / "deploy.yml",
         "-e",
@@ -257,6 +269,7 @@ def deploy(inventory, release, artifact, *args):
         f"laravel_artifact={artifact}",
         *args,
         inventory=inventory,
+        **env,
     )
 
 
@@ -272,15 +285,35 @@ RELEASE_H = "20240110-h"
 
 
 def test_two_hosts_first_rollout(host, two_hosts):
-    # `two` gets its first release, then both go to H together
+    # `two` gets its first release (B, already live on `one`)
     rc, out = deploy(two_hosts, RELEASE_B, artifact_b())
     assert rc == 0, out[-3000:]
-    rc, out = deploy(two_hosts, RELEASE_H, artifact_b())
+    assert live(host, ROOT) == RELEASE_B and live(host, ROOT2) == RELEASE_B
+    assert_serves(host, RELEASE_B)
+
+
+def test_a_rollout_under_mitogen_switches_both_hosts_and_its_rerun_changes_nothing(host, two_hosts):
+    """The optional Mitogen strategy (README, "Mitogen") on the real rollout:
+    both hosts go to H together, workers restarted onto it, and deploying
+    the live release again reports changed=0 on both."""
+    env, args = mitogen_args()
+    # the same settings really put Mitogen in charge (a fallback to the
+    # plain transport would pass everything below unnoticed)
+    rc, out = run_playbook(PROJECT / "molecule" / "_shared" / "mitogen_probe.yml", *args, inventory=two_hosts, **env)
+    assert rc == 0, out[-3000:]
+    rc, out = deploy(two_hosts, RELEASE_H, artifact_b(), *args, **env)
     assert rc == 0, out[-3000:]
     assert live(host, ROOT) == RELEASE_H and live(host, ROOT2) == RELEASE_H
     for root in (ROOT, ROOT2):
         assert not host.file(f"{root}/.deploy.lock").exists
     assert_serves(host, RELEASE_H)
+    job = run_job(lambda method, path, body: http(host, method, path, body), "under-mitogen")
+    assert job["processed_by_release"] == RELEASE_H, job
+    rc, out = deploy(two_hosts, RELEASE_H, artifact_b(), *args, **env)
+    assert rc == 0, out[-3000:]
+    counts = recap(out)
+    assert set(counts) == {"one", "two"}, counts
+    assert all(c["changed"] == "0" and c["failed"] == "0" for c in counts.values()), counts
 
 
 def test_a_failed_migration_on_the_first_host_switches_no_host(host, two_hosts):

@@ -85,6 +85,14 @@ def validate(result):
     for lever in levers.get("runs", []):
         if "seconds" in lever and not _positive(lever["seconds"]):
             problems.append(f"lever {lever.get('name')} has no positive time")
+    for dep in result.get("deployments") or []:
+        where = f"deployment {dep.get('strategy')}/{dep.get('step')}"
+        if not _positive(dep.get("seconds")):
+            problems.append(f"{where} has no positive time")
+        if dep.get("rc") != 0:
+            problems.append(f"{where} failed (rc={dep.get('rc')})")
+        if dep.get("step") == "redeploy" and dep.get("changed") != 0:
+            problems.append(f"{where} changed something")
     serving = result["serving"]
     if not serving.get("runs"):
         problems.append("serving.runs is empty")
@@ -203,6 +211,24 @@ def markdown(result, png_name):
             lines.append(
                 f"| {r['name']}: {r['description']} | {_fmt(r['seconds'])} | {_fmt(r['speedup_vs_baseline'], 2)}x | "
                 f"{_fmt(r.get('gather_facts_seconds'))} | {r['rc']} | {_fmt(r['changed'])} | {note} |"
+            )
+
+    deps = result.get("deployments") or []
+    if deps:
+        lines += [
+            "",
+            "## Deployments (playbooks/deploy.yml and rollback.yml on the converged monolith)",
+            "",
+            "One run of each, one after the other, on the same container as the converge.",
+            "",
+            "| strategy | step | seconds | tasks | changed | rc |",
+            "| --- | --- | ---: | ---: | ---: | ---: |",
+        ]
+        for d in deps:
+            rc = str(d["rc"]) + (" (" + d["error"].replace("|", "/") + ")" if d.get("error") else "")
+            lines.append(
+                f"| {d['strategy']} | {d['step']}: {d['description']} | {_fmt(d['seconds'])} | "
+                f"{d['tasks_count']} | {_fmt(d['changed'])} | {rc} |"
             )
 
     srv = result["serving"]

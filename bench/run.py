@@ -407,6 +407,56 @@ def levers(playbook_path, baseline, logs, smoke, all_levers=False):
     return out
 
 
+def deployments(logs, strategy_dir):
+    """What users run most, timed on the converged monolith: playbooks/deploy.yml
+    of a new release, the same release again (redeploy of the live one) and
+    playbooks/rollback.yml, with the plain strategy and with Mitogen."""
+    deploy_play = ROOT / "playbooks" / "deploy.yml"
+    rollback_play = ROOT / "playbooks" / "rollback.yml"
+    strategies = [("plain", {}, ())]
+    if strategy_dir is not None:
+        strategies.append(
+            (
+                "mitogen",
+                {"ANSIBLE_STRATEGY_PLUGINS": str(strategy_dir), "ANSIBLE_STRATEGY": "mitogen_linear"},
+                ("-e", "ansible_connection=docker"),
+            )
+        )
+    out = []
+    for name, env, args in strategies:
+        artifact = CACHE / f"app-{name}.tar.gz"
+        run(["bash", str(ROOT / "tests" / "fixtures" / "build-laravel-artifact.sh"), str(artifact), f"bench-{name}"])
+        release = f"bench-{name}-{run(['sha256sum', str(artifact)]).stdout[:12]}"
+        release_args = (*args, "-e", f"laravel_release_id={release}", "-e", f"laravel_artifact={artifact}")
+        steps = [
+            (
+                "deploy",
+                "a new release (unpack, caches, migrate, switch, reload, health check)",
+                deploy_play,
+                release_args,
+            ),
+            ("redeploy", "the live release again", deploy_play, release_args),
+            ("rollback", "back to the previous release", rollback_play, args),
+        ]
+        for step, description, play_path, step_args in steps:
+            res = playbook(f"{step}-{name}", play_path, env=env, args=step_args, logs=logs)
+            entry = {
+                "strategy": name,
+                "step": step,
+                "description": description,
+                "playbook": str(play_path.relative_to(ROOT)),
+                "seconds": res["seconds"],
+                "rc": res["rc"],
+                "changed": res["recap"].get("changed"),
+                "tasks_count": res["tasks_count"],
+                "top_tasks": res["top_tasks"][:8],
+            }
+            if "error" in res:
+                entry["error"] = res["error"]
+            out.append(entry)
+    return out
+
+
 def gather_subset_probe(baseline, repeat):
     """gather_subset is a play keyword (ansible-core 2.19 has no
     ANSIBLE_GATHER_SUBSET setting any more): measure one full and one min gathering ad hoc and
@@ -789,6 +839,7 @@ def main(argv=None):
             "runs": levers(play, idem, logs, smoke, opts.all_levers),
         }
         if not smoke:
+            result["deployments"] = deployments(logs, install_mitogen()[0])
             try:
                 result["levers"]["runs"].append(gather_subset_probe(idem, 3))
             except RuntimeError as exc:

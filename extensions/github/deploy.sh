@@ -23,6 +23,11 @@
 #   SSH_PRIVATE_KEY          deploy key (optional: without it ssh uses the
 #                            agent or the user's own keys)
 #   ANSIBLE_VAULT_PASSWORD   Vault password (optional)
+#   WEBSTACK_STRATEGY        linear (default: Ansible's own) or mitogen (the
+#                            mitogen package installed beside Ansible; see
+#                            README.md, "Mitogen")
+#   WEBSTACK_PYTHON          the Python that runs Ansible, where mitogen is
+#                            looked up (default python3)
 #   RUNNER_TEMP              where the 0600 files are written (default TMPDIR)
 #   GITHUB_STEP_SUMMARY      Markdown summary appended there when set
 #
@@ -41,6 +46,7 @@ release_id=${WEBSTACK_RELEASE_ID:-${GITHUB_SHA:-}}
 playbook=${WEBSTACK_PLAYBOOK:-baobab.webstack.deploy}
 environment_name=${WEBSTACK_ENVIRONMENT:-unnamed}
 health_pattern=${WEBSTACK_HEALTH_PATTERN:-app}
+strategy=${WEBSTACK_STRATEGY:-linear}
 
 # Checks that need no secret come first: nothing is written or changed when
 # one of them fails.
@@ -51,6 +57,21 @@ health_pattern=${WEBSTACK_HEALTH_PATTERN:-app}
 [ -n "$release_id" ] || die "no release id: set WEBSTACK_RELEASE_ID or GITHUB_SHA"
 case $release_id in
   *[!A-Za-z0-9._-]*) die "release id may only hold letters, digits, '.', '_' and '-'" ;;
+esac
+
+case $strategy in
+  linear) ;;
+  mitogen)
+    # Mitogen's strategy plugins ship inside its package; Ansible finds them
+    # through ANSIBLE_STRATEGY_PLUGINS
+    strategy_dir=$("${WEBSTACK_PYTHON:-python3}" -c \
+      'import os, ansible_mitogen; print(os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"))' \
+      2>/dev/null) && [ -f "$strategy_dir/mitogen_linear.py" ] \
+      || die "WEBSTACK_STRATEGY=mitogen but ${WEBSTACK_PYTHON:-python3} cannot import ansible_mitogen:" \
+             "install mitogen beside Ansible (pip install mitogen==0.3.54) or use WEBSTACK_STRATEGY=linear"
+    export ANSIBLE_STRATEGY_PLUGINS="$strategy_dir" ANSIBLE_STRATEGY=mitogen_linear
+    ;;
+  *) die "WEBSTACK_STRATEGY must be linear or mitogen, not '$strategy'" ;;
 esac
 
 known_hosts_lines=$(printf '%s\n' "${SSH_KNOWN_HOSTS:-}" | grep -cvE '^[[:space:]]*(#|$)' || true)
@@ -117,7 +138,7 @@ hosts=$(ansible-playbook -i "$inventory" "${vault_args[@]}" "${release_args[@]}"
         | awk '/hosts \([0-9]+\):/ { on = 1; next } on && NF == 1 { print $1 } on && NF != 1 { on = 0 }' \
         | sort -u | paste -sd ' ' -) || hosts=""
 
-log "release $release_id to ${hosts:-(no host listed)}"
+log "release $release_id to ${hosts:-(no host listed)} (strategy $strategy)"
 set +e
 ansible-playbook -i "$inventory" "${vault_args[@]}" "${release_args[@]}" "$@" "$playbook" 2>&1 \
   | tee "$work/playbook.log"

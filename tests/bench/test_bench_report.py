@@ -146,7 +146,29 @@ def sample():
             ],
             "config": {"tuned": {"php": "8.2", "opcache": ["opcache.enable On"], "fpm_pools": [], "nginx": []}},
         },
+        "deployments": [
+            _deployment("plain", "deploy", 24.9, 8),
+            _deployment("plain", "redeploy", 22.1, 0),
+            _deployment("plain", "rollback", 9.2, 5),
+            _deployment("mitogen", "deploy", 13.6, 8),
+            _deployment("mitogen", "redeploy", 11.3, 0),
+            _deployment("mitogen", "rollback", 5.4, 5),
+        ],
         "reference": report.REFERENCE,
+    }
+
+
+def _deployment(strategy, step, seconds, changed):
+    return {
+        "strategy": strategy,
+        "step": step,
+        "description": step,
+        "playbook": "playbooks/deploy.yml",
+        "seconds": seconds,
+        "rc": 0,
+        "changed": changed,
+        "tasks_count": 100,
+        "top_tasks": [],
     }
 
 
@@ -165,6 +187,9 @@ def test_a_well_formed_result_validates(sample):
         (lambda r: r["serving"].update(ratios=[]), "ratios is empty"),
         (lambda r: r["converge"]["cold"].update(roles=[]), "profile_roles"),
         (lambda r: r["machine"].update(nproc=0), "machine.nproc"),
+        (lambda r: r["deployments"][1].update(changed=2), "deployment plain/redeploy changed something"),
+        (lambda r: r["deployments"][3].update(rc=2), "deployment mitogen/deploy failed"),
+        (lambda r: r["deployments"][5].update(seconds=0), "deployment mitogen/rollback has no positive time"),
     ],
 )
 def test_a_broken_result_is_refused(sample, breakage, expected):
@@ -180,6 +205,7 @@ def test_write_makes_json_markdown_and_chart(sample, tmp_path):
     assert json.loads((tmp_path / "latest.json").read_text())["converge"]["ratio_cold_over_floor"] == 6.0
     page = (tmp_path / "20260101T000000Z.md").read_text()
     assert "**6.00x**" in page and "**2.67x**" in page and "287 req/s" in page
+    assert "| mitogen | redeploy: redeploy | 11.3 | 100 | 0 | 0 |" in page
     assert "![chart](20260101T000000Z.png)" in page
     assert "![chart](latest.png)" in (tmp_path / "latest.md").read_text()
     for png in (tmp_path / "20260101T000000Z.png", tmp_path / "latest.png"):

@@ -35,7 +35,8 @@ FAKE_PLAYBOOK = textwrap.dedent(
     args = sys.argv[1:]
     record = {"argv": args, "files": {}, "env": {}}
     for k in ("ANSIBLE_PRIVATE_KEY_FILE", "ANSIBLE_SSH_COMMON_ARGS", "ANSIBLE_HOST_KEY_CHECKING",
-              "SSH_PRIVATE_KEY", "ANSIBLE_VAULT_PASSWORD", "SSH_KNOWN_HOSTS", "ANSIBLE_SSH_CONTROL_PATH_DIR"):
+              "SSH_PRIVATE_KEY", "ANSIBLE_VAULT_PASSWORD", "SSH_KNOWN_HOSTS", "ANSIBLE_SSH_CONTROL_PATH_DIR",
+              "ANSIBLE_STRATEGY", "ANSIBLE_STRATEGY_PLUGINS"):
         record["env"][k] = os.environ.get(k)
     control_dir = os.environ.get("ANSIBLE_SSH_CONTROL_PATH_DIR")
     if control_dir and "--list-hosts" not in args:
@@ -287,3 +288,52 @@ def test_without_key_ssh_uses_the_agent(fake):
 
 def test_script_is_shipped_executable():
     assert SCRIPT.stat().st_mode & stat.S_IXUSR
+
+
+def test_the_default_strategy_is_ansibles_own(fake):
+    res = fake.run()
+    assert res.returncode == 0, res.stderr
+    env = deploy_call(fake.calls())["env"]
+    assert env["ANSIBLE_STRATEGY"] is None and env["ANSIBLE_STRATEGY_PLUGINS"] is None
+    assert "(strategy linear)" in res.stderr
+
+
+def fake_mitogen(tmp_path: Path) -> Path:
+    """A stand-in for the installed mitogen package: the layout the script
+    looks up (ansible_mitogen/plugins/strategy/mitogen_linear.py)."""
+    strategies = tmp_path / "site" / "ansible_mitogen" / "plugins" / "strategy"
+    strategies.mkdir(parents=True)
+    (strategies.parents[1] / "__init__.py").write_text("")
+    (strategies / "mitogen_linear.py").write_text("")
+    return strategies
+
+
+def test_mitogen_strategy_points_ansible_at_the_installed_package(fake, tmp_path):
+    strategies = fake_mitogen(tmp_path)
+    res = fake.run(WEBSTACK_STRATEGY="mitogen", PYTHONPATH=str(tmp_path / "site"))
+    assert res.returncode == 0, res.stderr
+    env = deploy_call(fake.calls())["env"]
+    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert env["ANSIBLE_STRATEGY_PLUGINS"] == str(strategies)
+    # Mitogen changes the transport, not the ssh policy
+    assert "StrictHostKeyChecking=yes" in env["ANSIBLE_SSH_COMMON_ARGS"]
+    assert "(strategy mitogen)" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("strategy", "message"),
+    [
+        ("mitogen", "cannot import ansible_mitogen"),
+        ("free", "must be linear or mitogen, not 'free'"),
+    ],
+)
+def test_an_unusable_strategy_is_refused_before_anything_runs(fake, tmp_path, strategy, message):
+    # a Python without the package (isolated mode ignores PYTHONPATH and user site)
+    python = tmp_path / "python-without-mitogen"
+    python.write_text('#!/bin/sh\nexec python3 -I -S "$@"\n')
+    python.chmod(0o755)
+    res = fake.run(WEBSTACK_STRATEGY=strategy, WEBSTACK_PYTHON=str(python))
+    assert res.returncode == 2
+    assert message in res.stderr, res.stderr
+    assert fake.calls() == []
+    assert list(fake.runner_temp.iterdir()) == []

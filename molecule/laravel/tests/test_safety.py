@@ -245,6 +245,9 @@ def two_hosts():
                             conn or {},
                             ansible_host=(conn or {}).get("ansible_host", name),
                             laravel_root=ROOT2,
+                            # the account is `one`'s (same container): `two`
+                            # must not move its home to /srv/app2 every run
+                            laravel_create_user=False,
                             laravel_service_prefix="laravel2",
                             laravel_workers=0,
                             laravel_scheduler=False,

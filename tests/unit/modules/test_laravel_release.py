@@ -1,0 +1,151 @@
+"""laravel_release run as a real module (a JSON arguments file, as Ansible's
+ansiballz does) on a temporary release tree: what it builds, what it leaves
+alone, what it refuses, and how a failed step is reported. The user is the
+one running the tests (runuser needs root: skipped otherwise). PHP is not
+needed: the artisan caches are off and the artifact ships public/storage;
+the real build, composer and artisan included, is in molecule/laravel."""
+
+from __future__ import annotations
+
+import grp
+import io
+import json
+import os
+import pwd
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+MODULE = ROOT / "plugins" / "modules" / "laravel_release.py"
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not Path("/usr/sbin/runuser").exists(), reason="runuser needs root"
+)
+
+
+def artifact(path: Path, files: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+APP = {
+    "artisan": b"<?php\n",
+    "vendor/autoload.php": b"<?php\n",
+    "public/index.php": b"<?php\n",
+    "public/storage": b"",
+    "storage/logs/shipped.log": b"from the build machine\n",
+    "bootstrap/app.php": b"<?php\n",
+}
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "releases").mkdir()
+    shared = tmp_path / "shared"
+    (shared / "storage").mkdir(parents=True)
+    (shared / ".env").write_text("APP_KEY=x\n")
+    return tmp_path
+
+
+def run(tree, check_mode=False, **over):
+    user = pwd.getpwuid(os.getuid()).pw_name
+    args = {
+        "path": str(tree / "releases" / "r1"),
+        "release_id": "r1",
+        "current": str(tree / "current"),
+        "owner": user,
+        "group": grp.getgrgid(os.getgid()).gr_name,
+        "shared_dir": str(tree / "shared"),
+        "artisan_caches": [],
+        "_ansible_check_mode": check_mode,
+    }
+    args.update(over)
+    argfile = tree / "args.json"
+    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    res = subprocess.run([sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, check=False)
+    return json.loads(res.stdout)
+
+
+def test_a_new_release_is_built_from_the_artifact(tree):
+    art = artifact(tree / "shared" / "artifact-r1.tar.gz", APP)
+    out = run(tree, artifact=str(art), remove_artifact=True)
+    assert out["changed"] and out["built"] and not out.get("failed"), out
+    rel = tree / "releases" / "r1"
+    assert (rel / "REVISION").read_text() == "r1\n"
+    assert (rel / ".built").read_text() == "r1\n"
+    assert os.readlink(rel / "storage") == str(tree / "shared" / "storage")
+    assert os.readlink(rel / ".env") == str(tree / "shared" / ".env")
+    assert (rel / "bootstrap" / "cache").is_dir()
+    assert (rel / "public" / "index.php").is_file()
+    assert not art.exists()
+    assert [s["step"] for s in out["steps"]] == ["unpack"]
+
+
+def test_a_built_release_is_left_alone(tree):
+    art = artifact(tree / "a.tar.gz", APP)
+    run(tree, artifact=str(art))
+    (tree / "releases" / "r1" / "public" / "index.php").write_text("changed by hand\n")
+    out = run(tree, artifact=str(art))
+    assert not out["changed"] and not out["built"], out
+    assert (tree / "releases" / "r1" / "public" / "index.php").read_text() == "changed by hand\n"
+
+
+def test_a_half_built_release_is_built_again_from_scratch(tree):
+    half = tree / "releases" / "r1"
+    (half / "leftover").mkdir(parents=True)
+    out = run(tree, artifact=str(artifact(tree / "a.tar.gz", APP)))
+    assert out["built"], out
+    assert not (half / "leftover").exists()
+    assert (half / ".built").exists()
+
+
+def test_the_live_release_is_never_rebuilt(tree):
+    live = tree / "releases" / "r1"
+    live.mkdir()
+    (live / "keep").write_text("serving\n")
+    (tree / "current").symlink_to(live)
+    out = run(tree, artifact=str(artifact(tree / "a.tar.gz", APP)))
+    assert out["failed"] and "is live but has no .built marker" in out["msg"], out
+    assert (live / "keep").read_text() == "serving\n"
+
+
+def test_check_mode_reports_a_build_and_changes_nothing(tree):
+    out = run(tree, check_mode=True, artifact=str(tree / "not-copied-in-check-mode.tar.gz"))
+    assert out["changed"] and not out["built"] and not out.get("failed"), out
+    assert list((tree / "releases").iterdir()) == []
+
+
+def test_a_failed_step_is_named_and_leaves_no_marker(tree):
+    bad = tree / "broken.tar.gz"
+    bad.write_bytes(b"this is not a tarball")
+    out = run(tree, artifact=str(bad))
+    assert out["failed"], out
+    assert "failed at step 'unpack'" in out["msg"] and out["step"] == "unpack", out
+    assert not (tree / "releases" / "r1" / ".built").exists()
+
+
+def test_commands_run_as_the_owner_not_root(tree):
+    """tar runs as the owner: an artifact the owner cannot read fails, even
+    though the module itself runs as root."""
+    nobody = pwd.getpwnam("nobody")
+    art = artifact(tree / "a.tar.gz", APP)
+    art.chmod(0o600)
+    (tree / "releases").chmod(0o777)
+    out = run(tree, artifact=str(art), owner="nobody", group=grp.getgrgid(nobody.pw_gid).gr_name)
+    assert out["failed"] and out["step"] == "unpack", out
+    assert "Permission denied" in out["msg"], out
+
+
+@pytest.mark.parametrize("name", ["../etc", "a/b", "", ".."])
+def test_a_shared_link_must_be_a_plain_name(tree, name):
+    out = run(tree, artifact=str(artifact(tree / "a.tar.gz", APP)), shared_links=["storage", name])
+    assert out["failed"] and "shared_links" in out["msg"], out
+    assert list((tree / "releases").iterdir()) == []

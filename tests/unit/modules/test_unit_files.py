@@ -1,0 +1,101 @@
+"""unit_files run as a real module (a JSON arguments file) against a
+temporary unit directory: what it writes, what it leaves alone, what it
+refuses. daemon_reload is off here (no systemd on the controller); the
+molecule scenarios run it with the reload."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+MODULE = ROOT / "plugins" / "modules" / "unit_files.py"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the module sets root ownership")
+
+
+def run(unit_dir, files, check_mode=False, diff=False):
+    args = {
+        "files": files,
+        "systemd_dir": str(unit_dir),
+        "daemon_reload": False,
+        "_ansible_check_mode": check_mode,
+        "_ansible_diff": diff,
+    }
+    argfile = unit_dir.parent / "args.json"
+    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    res = subprocess.run([sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, check=False)
+    return json.loads(res.stdout)
+
+
+@pytest.fixture
+def unit_dir(tmp_path):
+    d = tmp_path / "system"
+    d.mkdir()
+    return d
+
+
+def units(d):
+    return [
+        {"path": str(d / "app-worker@.service"), "content": "[Service]\nExecStart=/bin/true\n"},
+        {"path": str(d / "app-scheduler.timer"), "content": "[Timer]\nOnCalendar=minutely\n"},
+    ]
+
+
+def test_new_units_are_written_root_0644_and_a_rerun_changes_nothing(unit_dir):
+    out = run(unit_dir, units(unit_dir))
+    assert out["changed"] and len(out["changed_paths"]) == 2, out
+    for entry in units(unit_dir):
+        path = Path(entry["path"])
+        assert path.read_text() == entry["content"]
+        st = path.stat()
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (0, 0, 0o644)
+    again = run(unit_dir, units(unit_dir))
+    assert not again["changed"] and again["changed_paths"] == [], again
+
+
+def test_only_the_changed_unit_is_written(unit_dir):
+    run(unit_dir, units(unit_dir))
+    timer = unit_dir / "app-scheduler.timer"
+    before = timer.stat().st_mtime_ns
+    files = units(unit_dir)
+    files[0]["content"] += "Restart=on-failure\n"
+    out = run(unit_dir, files, diff=True)
+    assert out["changed_paths"] == [files[0]["path"]], out
+    assert timer.stat().st_mtime_ns == before
+    assert out["diff"][0]["after"].endswith("Restart=on-failure\n")
+
+
+def test_a_wrong_mode_is_put_right(unit_dir):
+    run(unit_dir, units(unit_dir))
+    (unit_dir / "app-scheduler.timer").chmod(0o666)
+    out = run(unit_dir, units(unit_dir))
+    assert out["changed_paths"] == [str(unit_dir / "app-scheduler.timer")], out
+    assert (unit_dir / "app-scheduler.timer").stat().st_mode & 0o777 == 0o644
+
+
+def test_check_mode_writes_nothing(unit_dir):
+    out = run(unit_dir, units(unit_dir), check_mode=True)
+    assert out["changed"] and len(out["changed_paths"]) == 2, out
+    assert list(unit_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/etc/passwd", "is not a file directly in"),
+        ("{d}/sub/app.service", "is not a file directly in"),
+        ("{d}/../escape.service", "is not a file directly in"),
+        ("{d}/app-worker@.service", "is given twice"),
+    ],
+)
+def test_a_path_outside_the_unit_directory_or_twice_is_refused(unit_dir, path, message):
+    files = [*units(unit_dir), {"path": path.format(d=unit_dir), "content": "x\n"}]
+    out = run(unit_dir, files)
+    assert out["failed"] and message in out["msg"], out
+    assert list(unit_dir.iterdir()) == []

@@ -112,9 +112,9 @@ content:
 
 import os  # noqa: E402
 import re  # noqa: E402
-import tempfile  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.baobab.webstack.plugins.module_utils._files import read_text, write_atomically  # noqa: E402
 
 UNIT_RE = re.compile(r"^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.service$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -160,30 +160,6 @@ def render(params):
     return "\n".join(lines) + "\n"
 
 
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def _write(path, content):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix=".recovery-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(content)
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -210,7 +186,7 @@ def main():
         module.fail_json(msg="; ".join(problems))
 
     path = os.path.join(params["systemd_dir"], params["unit"] + ".d", params["name"] + ".conf")
-    before = _read(path)
+    before = read_text(path)
     after = render(params) if params["state"] == "present" else None
     changed = before != after
     result = dict(
@@ -226,7 +202,7 @@ def main():
         if after is None:
             os.unlink(path)
         else:
-            _write(path, after)
+            write_atomically(path, after, prefix=".recovery-")
     except OSError as exc:
         module.fail_json(msg="Could not write %s: %s" % (path, exc), **result)
 

@@ -78,30 +78,9 @@ changed_paths:
 """
 
 import os  # noqa: E402
-import tempfile  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def _write(path, content):
-    handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".unit-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(content)
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from ansible_collections.baobab.webstack.plugins.module_utils._files import read_text, write_atomically  # noqa: E402
 
 
 def _attributes_differ(path):
@@ -136,14 +115,14 @@ def main():
     changed, diffs = [], []
     for entry in module.params["files"]:
         path = os.path.normpath(entry["path"])
-        before = _read(path)
+        before = read_text(path)
         if before == entry["content"] and not _attributes_differ(path):
             continue
         changed.append(path)
         diffs.append(dict(before=before or "", after=entry["content"], before_header=path, after_header=path))
         if not module.check_mode:
             try:
-                _write(path, entry["content"])
+                write_atomically(path, entry["content"], prefix=".unit-")
                 os.chown(path, 0, 0)
             except OSError as exc:
                 module.fail_json(msg="writing %s failed: %s" % (path, exc), changed_paths=changed)

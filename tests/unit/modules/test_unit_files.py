@@ -29,7 +29,11 @@ def run(unit_dir, files, check_mode=False, diff=False):
     }
     argfile = unit_dir.parent / "args.json"
     argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    res = subprocess.run([sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, check=False)
+    # the module imports the collection's module_utils, as ansiballz would ship them
+    env = dict(os.environ, PYTHONPATH=str(ROOT / ".cache" / "collections"))
+    res = subprocess.run(
+        [sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, check=False, env=env
+    )
     return json.loads(res.stdout)
 
 

@@ -181,6 +181,27 @@ class Builder(object):
             raise StepFailed(step, rc, out, err)
         return out
 
+    def inside(self, path):
+        """Refuse a path of the release that resolves outside it: the artifact is
+        unpacked by the application user, and a link it ships (bootstrap -> /etc)
+        must not make this module, which runs as root, write elsewhere."""
+        root = os.path.realpath(self.p["path"])
+        real = os.path.realpath(path)
+        if real != root and not real.startswith(root + os.sep):
+            raise StepFailed("layout", 1, "", "%s resolves to %s, outside the release: refused" % (path, real))
+        return path
+
+    def write_file(self, name, content):
+        """A new regular file in the release's top directory, never written
+        through a link the artifact shipped under that name."""
+        path = os.path.join(self.p["path"], name)
+        if os.path.lexists(path):
+            os.unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(content)
+        self.own(path, 0o644)
+
     def own(self, path, mode):
         os.lchown(path, self.account.pw_uid, self.gid)
         if not os.path.islink(path):
@@ -237,10 +258,7 @@ class Builder(object):
 
     def finish(self):
         path, shared = self.p["path"], self.p["shared_dir"]
-        revision = os.path.join(path, "REVISION")
-        with open(revision, "w") as fh:
-            fh.write(self.p["release_id"] + "\n")
-        self.own(revision, 0o644)
+        self.write_file("REVISION", self.p["release_id"] + "\n")
         for name in self.p["shared_links"]:
             target = os.path.join(path, name)
             if os.path.isdir(target) and not os.path.islink(target):
@@ -248,7 +266,7 @@ class Builder(object):
             elif os.path.lexists(target):
                 os.unlink(target)
             os.symlink(os.path.join(shared, name), target)
-        cache = os.path.join(path, "bootstrap", "cache")
+        cache = self.inside(os.path.join(path, "bootstrap", "cache"))
         if not os.path.isdir(cache):
             os.makedirs(cache)
         self.own(cache, 0o755)
@@ -260,10 +278,7 @@ class Builder(object):
             self.artisan(command)
 
     def mark_built(self):
-        marker = os.path.join(self.p["path"], ".built")
-        with open(marker, "w") as fh:
-            fh.write(self.p["release_id"] + "\n")
-        self.own(marker, 0o644)
+        self.write_file(".built", self.p["release_id"] + "\n")
 
 
 def live_target(current):

@@ -149,3 +149,43 @@ def test_a_shared_link_must_be_a_plain_name(tree, name):
     out = run(tree, artifact=str(artifact(tree / "a.tar.gz", APP)), shared_links=["storage", name])
     assert out["failed"] and "shared_links" in out["msg"], out
     assert list((tree / "releases").iterdir()) == []
+
+
+def link_artifact(path, files, links):
+    """An artifact that also ships symbolic links ({name: target})."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in links.items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            tar.addfile(info)
+    return path
+
+
+def test_a_marker_shipped_as_a_link_is_replaced_not_written_through(tree):
+    """The module runs as root: a REVISION or .built in the artifact that
+    points elsewhere must not make it write there."""
+    victim = tree / "victim"
+    victim.write_text("untouched\n")
+    files = {k: v for k, v in APP.items()}
+    art = link_artifact(tree / "a.tar.gz", files, {"REVISION": str(victim), ".built": str(victim)})
+    out = run(tree, artifact=str(art))
+    assert out["built"], out
+    assert victim.read_text() == "untouched\n"
+    revision = tree / "releases" / "r1" / "REVISION"
+    assert not revision.is_symlink() and revision.read_text() == "r1\n"
+
+
+def test_a_bootstrap_link_out_of_the_release_is_refused(tree):
+    outside = tree / "outside"
+    outside.mkdir()
+    files = {k: v for k, v in APP.items() if not k.startswith("bootstrap/")}
+    art = link_artifact(tree / "a.tar.gz", files, {"bootstrap": str(outside)})
+    out = run(tree, artifact=str(art))
+    assert out["failed"] and "outside the release" in out["msg"], out
+    assert list(outside.iterdir()) == []
+    assert not (tree / "releases" / "r1" / ".built").exists()

@@ -1,0 +1,125 @@
+"""nginx_drain run as a real module (a JSON arguments file) on a temporary
+configuration tree, with a stand-in nginx whose `-t` fails when the staged
+upstreams hold the word `reject`: what it marks, what it refuses, and that
+a refused change leaves the live file and the state file as they were.
+The reload is off here; molecule/scalable drains and restores real nginx
+load balancers under load."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+MODULE = ROOT / "plugins" / "modules" / "nginx_drain.py"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the module sets root ownership")
+
+UPSTREAMS = """# Managed by baobab.webstack.nginx
+upstream app {
+    server 10.0.0.11:80 max_fails=3;
+    server 10.0.0.12:80 max_fails=3;
+    keepalive 16;
+}
+"""
+
+FAKE_NGINX = """#!/bin/sh
+# nginx -t -q -c <dir>/nginx.conf: fails when the staged upstreams say reject
+conf=$4
+if grep -q reject "$(dirname "$conf")/conf.d/baobab-upstreams.conf"; then
+  echo "nginx: [emerg] invalid parameter in $(dirname "$conf")/conf.d/baobab-upstreams.conf:3" >&2
+  exit 1
+fi
+exit 0
+"""
+
+
+@pytest.fixture
+def conf(tmp_path):
+    live = tmp_path / "nginx"
+    (live / "conf.d").mkdir(parents=True)
+    (live / "nginx.conf").write_text("events {}\nhttp { include conf.d/*.conf; }\n")
+    (live / "conf.d" / "baobab-upstreams.conf").write_text(UPSTREAMS)
+    nginx = tmp_path / "fake-nginx"
+    nginx.write_text(FAKE_NGINX)
+    nginx.chmod(0o755)
+    return tmp_path
+
+
+def run(conf, servers, state, check_mode=False):
+    args = {
+        "servers": servers,
+        "state": state,
+        "config_dir": str(conf / "nginx"),
+        "state_file": str(conf / "nginx" / "baobab-drained-servers"),
+        "staging_dir": str(conf / "staging"),
+        "nginx": str(conf / "fake-nginx"),
+        "reload": False,
+        "_ansible_check_mode": check_mode,
+    }
+    argfile = conf / "args.json"
+    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    env = dict(os.environ, PYTHONPATH=str(ROOT / ".cache" / "collections"))
+    res = subprocess.run(
+        [sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, check=False, env=env
+    )
+    return json.loads(res.stdout)
+
+
+def upstreams(conf):
+    return (conf / "nginx" / "conf.d" / "baobab-upstreams.conf").read_text()
+
+
+def state(conf):
+    path = conf / "nginx" / "baobab-drained-servers"
+    return path.read_text() if path.exists() else None
+
+
+def test_drain_marks_the_server_down_and_records_it_and_restore_undoes_it(conf):
+    out = run(conf, ["10.0.0.11:80"], "drained")
+    assert out["changed"] and out["drained"] == ["10.0.0.11:80"], out
+    assert "    server 10.0.0.11:80 max_fails=3 down;\n" in upstreams(conf)
+    assert "    server 10.0.0.12:80 max_fails=3;\n" in upstreams(conf)
+    assert state(conf) == "10.0.0.11:80\n"
+    again = run(conf, ["10.0.0.11:80"], "drained")
+    assert not again["changed"], again
+    out = run(conf, ["10.0.0.11:80"], "active")
+    assert out["changed"] and out["drained"] == [], out
+    assert upstreams(conf) == UPSTREAMS
+    assert state(conf) == ""
+
+
+def test_a_server_no_upstream_names_is_refused_and_nothing_changes(conf):
+    out = run(conf, ["10.0.0.11:80", "10.0.0.99:80"], "drained")
+    assert out["failed"] and "10.0.0.99:80 is not a server of any upstream" in out["msg"], out
+    assert upstreams(conf) == UPSTREAMS and state(conf) is None
+
+
+def test_a_configuration_nginx_rejects_never_replaces_the_live_one(conf):
+    (conf / "nginx" / "conf.d" / "baobab-upstreams.conf").write_text(UPSTREAMS.replace("keepalive 16", "reject 1"))
+    live = upstreams(conf)
+    out = run(conf, ["10.0.0.12:80"], "drained")
+    assert out["failed"] and "nginx -t rejected the upstreams with 10.0.0.12:80 drained" in out["msg"], out
+    # nginx's words point at the live path, not the staging copy
+    assert str(conf / "nginx") + "/conf.d/baobab-upstreams.conf:3" in out["msg"], out
+    assert str(conf / "staging") not in out["msg"]
+    assert upstreams(conf) == live and state(conf) is None
+
+
+def test_check_mode_reports_and_writes_nothing(conf):
+    out = run(conf, ["10.0.0.11:80"], "drained", check_mode=True)
+    assert out["changed"], out
+    assert upstreams(conf) == UPSTREAMS and state(conf) is None
+    assert not (conf / "staging").exists()
+
+
+@pytest.mark.parametrize("servers", [[], ["10.0.0.11:80; evil"], ["$(reboot)"]])
+def test_bad_server_names_are_refused(conf, servers):
+    out = run(conf, servers, "drained")
+    assert out["failed"] and "upstream server addresses" in out["msg"], out
+    assert upstreams(conf) == UPSTREAMS

@@ -12,11 +12,11 @@ module: laravel_release
 short_description: Build a Laravel release directory in one call
 description:
   - Builds the release directory O(path) of a Laravel application, the steps the deploy
-    of every release runs, in one round trip: unpack the artifact as the application
-    user, install the PHP dependencies with composer when the artifact has no
-    C(vendor/autoload.php), write C(REVISION), replace the shipped C(storage) with links
-    to the shared storage and C(.env), make C(bootstrap/cache) writable, link
-    C(public/storage), cache the configuration, routes and views, and mark the
+    of every release runs, in one round trip. It unpacks the artifact as the application
+    user, installs the PHP dependencies with composer when the artifact has no
+    C(vendor/autoload.php), writes C(REVISION), replaces the shipped C(storage) with links
+    to the shared storage and C(.env), makes C(bootstrap/cache) writable, links
+    C(public/storage), caches the configuration, routes and views, and marks the
     directory built (C(.built)).
   - A directory marked built is immutable and left as it is (with O(refresh_caches), only
     its caches are made again). A directory without the marker is a half-built one left by
@@ -97,6 +97,7 @@ attributes:
     description: Reports whether the release would be built, changes nothing.
     support: full
   diff_mode:
+    description: No diff is returned.
     support: none
 notes:
   - A failed step fails the module naming the step, its exit status and its output; the directory

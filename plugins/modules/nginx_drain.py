@@ -12,7 +12,7 @@ module: nginx_drain
 short_description: Take upstream servers of nginx out of rotation, or put them back, in one call
 description:
   - Marks O(servers) C(down) in the upstreams file the C(baobab.webstack.nginx) role writes
-    (O(state=drained)) or removes the mark (O(state=active)), and reloads nginx gracefully:
+    (O(state=drained)) or removes the mark (O(state=active)), and reloads nginx gracefully;
     new requests stop going to a drained server at once while the requests in flight finish on it.
   - The change is made in a full staging copy of the configuration, tested there with C(nginx -t),
     and only then installed; a configuration nginx rejects never replaces the live one.
@@ -185,10 +185,12 @@ def main():
     rc, out, err = module.run_command([p["nginx"], "-t", "-q", "-c", os.path.join(staging, "nginx.conf")])
     if rc != 0:
         said = (err or out).strip().replace(staging + "/", config_dir + "/")
+        refused = dict(result)
+        refused["changed"] = False
         module.fail_json(
             msg="nginx -t rejected the upstreams with %s %s; nginx keeps serving the previous configuration. "
             "nginx said: %s" % (", ".join(servers), p["state"], said),
-            **dict(result, changed=False),
+            **refused
         )
     write_atomically(live_file, text)
     os.chown(live_file, 0, 0)

@@ -13,9 +13,9 @@ short_description: Install several systemd unit files and reload systemd once, i
 description:
   - Writes each unit file whose content differs (atomically, owned by root, mode C(0644)) and runs
     C(systemctl daemon-reload) once when any of them changed. Unchanged files are not touched.
-  - Replaces a C(template) task per unit plus a reload task: one round trip for all the units
-    of a role. Render the content on the controller, e.g. with the C(ansible.builtin.template)
-    lookup.
+  - Replaces a C(template) task per unit plus a reload task, with one round trip for all the units
+    of a role. The content is rendered on the controller, for example with the
+    C(ansible.builtin.template) lookup.
 version_added: 0.3.0
 author:
   - baobab.webstack maintainers (@baobab)

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import grp
 import io
-import json
 import os
 import pwd
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-MODULE = ROOT / "plugins" / "modules" / "laravel_release.py"
+from conftest import run_module
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not Path("/usr/sbin/runuser").exists(), reason="runuser needs root"
@@ -65,13 +60,9 @@ def run(tree, check_mode=False, **over):
         "group": grp.getgrgid(os.getgid()).gr_name,
         "shared_dir": str(tree / "shared"),
         "artisan_caches": [],
-        "_ansible_check_mode": check_mode,
     }
     args.update(over)
-    argfile = tree / "args.json"
-    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    res = subprocess.run([sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, check=False)
-    return json.loads(res.stdout)
+    return run_module("laravel_release", args, tree, check_mode=check_mode)
 
 
 def test_a_new_release_is_built_from_the_artifact(tree):
@@ -189,3 +180,4 @@ def test_a_bootstrap_link_out_of_the_release_is_refused(tree):
     assert out["failed"] and "outside the release" in out["msg"], out
     assert list(outside.iterdir()) == []
     assert not (tree / "releases" / "r1" / ".built").exists()
+

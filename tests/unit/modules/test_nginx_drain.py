@@ -7,16 +7,10 @@ load balancers under load."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-MODULE = ROOT / "plugins" / "modules" / "nginx_drain.py"
+from conftest import run_module
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the module sets root ownership")
 
@@ -51,7 +45,7 @@ def conf(tmp_path):
     return tmp_path
 
 
-def run(conf, servers, state, check_mode=False):
+def run(conf, servers, state, check_mode=False, **over):
     args = {
         "servers": servers,
         "state": state,
@@ -60,15 +54,9 @@ def run(conf, servers, state, check_mode=False):
         "staging_dir": str(conf / "staging"),
         "nginx": str(conf / "fake-nginx"),
         "reload": False,
-        "_ansible_check_mode": check_mode,
     }
-    argfile = conf / "args.json"
-    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, PYTHONPATH=str(ROOT / ".cache" / "collections"))
-    res = subprocess.run(
-        [sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, check=False, env=env
-    )
-    return json.loads(res.stdout)
+    args.update(over)
+    return run_module("nginx_drain", args, conf, check_mode=check_mode)
 
 
 def upstreams(conf):
@@ -123,3 +111,24 @@ def test_bad_server_names_are_refused(conf, servers):
     out = run(conf, servers, "drained")
     assert out["failed"] and "upstream server addresses" in out["msg"], out
     assert upstreams(conf) == UPSTREAMS
+
+
+@pytest.mark.parametrize(
+    "over, message",
+    [
+        # the staging copy is removed and made again: aimed at the live
+        # configuration or above it, that would delete what nginx serves.
+        # Only paths inside the test's own directory: should the guard ever
+        # break, this test must not delete anything outside it.
+        ({"staging_dir": "{conf}/nginx"}, "would overwrite the live configuration"),
+        ({"staging_dir": "{conf}"}, "would overwrite the live configuration"),
+        ({"upstreams_file": "../../etc/passwd"}, "must be a path inside config_dir"),
+        ({"upstreams_file": "/etc/passwd"}, "must be a path inside config_dir"),
+    ],
+)
+def test_dangerous_paths_are_refused_before_anything_is_removed(conf, over, message):
+    over = {k: v.format(conf=conf) for k, v in over.items()}
+    out = run(conf, ["10.0.0.11:80"], "drained", **over)
+    assert out["failed"] and message in out["msg"], out
+    assert upstreams(conf) == UPSTREAMS and (conf / "nginx" / "nginx.conf").exists()
+    assert state(conf) is None

@@ -5,16 +5,11 @@ molecule scenarios run it with the reload."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-MODULE = ROOT / "plugins" / "modules" / "unit_files.py"
+from conftest import run_module
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the module sets root ownership")
 
@@ -24,17 +19,8 @@ def run(unit_dir, files, check_mode=False, diff=False):
         "files": files,
         "systemd_dir": str(unit_dir),
         "daemon_reload": False,
-        "_ansible_check_mode": check_mode,
-        "_ansible_diff": diff,
     }
-    argfile = unit_dir.parent / "args.json"
-    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    # the module imports the collection's module_utils, as ansiballz would ship them
-    env = dict(os.environ, PYTHONPATH=str(ROOT / ".cache" / "collections"))
-    res = subprocess.run(
-        [sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, check=False, env=env
-    )
-    return json.loads(res.stdout)
+    return run_module("unit_files", args, unit_dir.parent, check_mode=check_mode, diff=diff)
 
 
 @pytest.fixture

@@ -20,6 +20,10 @@ description:
     drained server drained until it is put back.
   - A rolling deployment drains and restores every batch on every load balancer; this is one
     round trip each time instead of a dozen tasks.
+  - Calls on the same load balancer are serialised (a lock on O(config_dir)), so that two
+    deployments draining different servers at once both keep their change.
+  - When the reload fails, the previous upstreams file and list of drained servers are put back
+    before the module fails, so that a retry makes the change and reloads again.
 version_added: 0.3.0
 author:
   - baobab.webstack maintainers (@baobab)
@@ -47,9 +51,12 @@ options:
     type: path
     default: /etc/nginx
   staging_dir:
-    description: Where the configuration is copied and tested before it is installed.
+    description:
+      - Where the configuration is copied and tested before it is installed.
+      - It is removed and made again on each change; keep it apart from the staging directory
+        the role's converge uses (C(nginx_staging_dir)).
     type: path
-    default: /var/lib/baobab-webstack/nginx-staging
+    default: /var/lib/baobab-webstack/nginx-drain-staging
   nginx:
     description: The nginx binary that tests the staged configuration.
     type: path
@@ -90,6 +97,7 @@ drained:
   sample: [10.0.0.11:80]
 """
 
+import fcntl  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -124,6 +132,11 @@ def mark(text, drained, servers):
     return "".join(lines), missing
 
 
+def install(path, text):
+    write_atomically(path, text)
+    os.chown(path, 0, 0)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -132,7 +145,7 @@ def main():
             upstreams_file=dict(type="str", default="conf.d/baobab-upstreams.conf"),
             state_file=dict(type="path", default="/etc/nginx/baobab-drained-servers"),
             config_dir=dict(type="path", default="/etc/nginx"),
-            staging_dir=dict(type="path", default="/var/lib/baobab-webstack/nginx-staging"),
+            staging_dir=dict(type="path", default="/var/lib/baobab-webstack/nginx-drain-staging"),
             nginx=dict(type="path", default="/usr/sbin/nginx"),
             reload=dict(type="bool", default=True),
         ),
@@ -151,6 +164,13 @@ def main():
     staging = os.path.normpath(p["staging_dir"])
     if staging in ("/", config_dir) or config_dir.startswith(staging + os.sep):
         module.fail_json(msg="staging_dir %s would overwrite the live configuration" % staging)
+
+    if not os.path.isdir(config_dir):
+        module.fail_json(msg="config_dir %s does not exist: is nginx installed here?" % config_dir)
+    # held until the process exits: two drains of one load balancer must not
+    # both read the same list of drained servers and each write its own
+    lock = os.open(config_dir, os.O_RDONLY)
+    fcntl.flock(lock, fcntl.LOCK_EX)
 
     before = sorted(set((read_text(p["state_file"]) or "").split()))
     after = sorted(set(before) | set(servers)) if p["state"] == "drained" else sorted(set(before) - set(servers))
@@ -192,14 +212,26 @@ def main():
             "nginx said: %s" % (", ".join(servers), p["state"], said),
             **refused
         )
-    write_atomically(live_file, text)
-    os.chown(live_file, 0, 0)
-    write_atomically(p["state_file"], "".join(s + "\n" for s in after))
-    os.chown(p["state_file"], 0, 0)
+    previous_state = read_text(p["state_file"])
+    install(live_file, text)
+    install(p["state_file"], "".join(s + "\n" for s in after))
     if p["reload"]:
         rc, out, err = module.run_command(["systemctl", "reload", "nginx"])
         if rc != 0:
-            module.fail_json(msg="systemctl reload nginx failed (exit %s): %s" % (rc, (err or out).strip()), **result)
+            # nginx still serves the previous upstreams: put the files back,
+            # so that they say what it serves and a retry reloads again
+            install(live_file, live)
+            if previous_state is None:
+                os.unlink(p["state_file"])
+            else:
+                install(p["state_file"], previous_state)
+            result["changed"] = False
+            result["drained"] = before
+            module.fail_json(
+                msg="systemctl reload nginx failed (exit %s), so %s stay as they were (the previous upstreams "
+                "file is back in place). systemctl said: %s" % (rc, ", ".join(servers), (err or out).strip()),
+                **result
+            )
     module.exit_json(**result)
 
 

@@ -3,14 +3,14 @@ configuration tree, with a stand-in nginx whose `-t` fails when the staged
 upstreams hold the word `reject`: what it marks, what it refuses, and that
 a refused change leaves the live file and the state file as they were.
 The reload is off here; molecule/scalable drains and restores real nginx
-load balancers under load."""
+load balancers under load; here a stand-in systemctl fails the reload."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
-from conftest import run_module
+from conftest import module_result, run_module, start_module
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the module sets root ownership")
 
@@ -45,7 +45,12 @@ def conf(tmp_path):
     return tmp_path
 
 
-def run(conf, servers, state, check_mode=False, **over):
+def run(conf, servers, state, check_mode=False, path_prefix=None, **over):
+    args = args_for(conf, servers, state, **over)
+    return run_module("nginx_drain", args, conf, check_mode=check_mode, path_prefix=path_prefix)
+
+
+def args_for(conf, servers, state, **over):
     args = {
         "servers": servers,
         "state": state,
@@ -56,7 +61,7 @@ def run(conf, servers, state, check_mode=False, **over):
         "reload": False,
     }
     args.update(over)
-    return run_module("nginx_drain", args, conf, check_mode=check_mode)
+    return args
 
 
 def upstreams(conf):
@@ -132,3 +137,58 @@ def test_dangerous_paths_are_refused_before_anything_is_removed(conf, over, mess
     assert out["failed"] and message in out["msg"], out
     assert upstreams(conf) == UPSTREAMS and (conf / "nginx" / "nginx.conf").exists()
     assert state(conf) is None
+
+
+def fake_systemctl(conf, exit_code):
+    """A stand-in systemctl in its own directory: records its arguments and
+    exits with ``exit_code`` (nginx not running, say)."""
+    bin_dir = conf / f"bin-{exit_code}"
+    bin_dir.mkdir(exist_ok=True)
+    tool = bin_dir / "systemctl"
+    tool.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {conf}/systemctl.calls\n'
+        f'[ {exit_code} -eq 0 ] || echo "nginx.service is not active, cannot reload." >&2\n'
+        f"exit {exit_code}\n"
+    )
+    tool.chmod(0o755)
+    return str(bin_dir)
+
+
+def test_a_failed_reload_puts_the_previous_files_back_and_a_retry_reloads(conf):
+    # 10.0.0.11 is drained already; draining 10.0.0.12 fails at the reload
+    assert run(conf, ["10.0.0.11:80"], "drained")["changed"]
+    live = upstreams(conf)
+    out = run(conf, ["10.0.0.12:80"], "drained", path_prefix=fake_systemctl(conf, 1), reload=True)
+    assert out["failed"] and "systemctl reload nginx failed (exit 1)" in out["msg"], out
+    assert "10.0.0.12:80 stay as they were" in out["msg"] and "cannot reload" in out["msg"], out
+    # the files say what nginx still serves: otherwise the retry below would
+    # report no change and never reload, with 10.0.0.12 still in rotation
+    assert upstreams(conf) == live and state(conf) == "10.0.0.11:80\n"
+    out = run(conf, ["10.0.0.12:80"], "drained", path_prefix=fake_systemctl(conf, 0), reload=True)
+    assert out["changed"] and out["drained"] == ["10.0.0.11:80", "10.0.0.12:80"], out
+    assert "    server 10.0.0.12:80 max_fails=3 down;\n" in upstreams(conf)
+    assert (conf / "systemctl.calls").read_text() == "reload nginx\nreload nginx\n"
+
+
+def test_a_failed_first_drain_leaves_no_state_file(conf):
+    out = run(conf, ["10.0.0.11:80"], "drained", path_prefix=fake_systemctl(conf, 1), reload=True)
+    assert out["failed"], out
+    assert upstreams(conf) == UPSTREAMS and state(conf) is None
+
+
+def test_two_drains_at_once_on_one_load_balancer_both_keep_their_change(conf):
+    # nginx -t takes a second: without the lock both calls read the same
+    # empty list of drained servers and the second write loses the first
+    slow = conf / "slow-nginx"
+    slow.write_text("#!/bin/sh\nsleep 1\nexit 0\n")
+    slow.chmod(0o755)
+    calls = [
+        start_module("nginx_drain", args_for(conf, [server], "drained", nginx=str(slow)), conf)
+        for server in ("10.0.0.11:80", "10.0.0.12:80")
+    ]
+    results = [module_result(call) for call in calls]
+    assert all(r.get("changed") and not r.get("failed") for r in results), results
+    assert state(conf) == "10.0.0.11:80\n10.0.0.12:80\n"
+    assert "    server 10.0.0.11:80 max_fails=3 down;\n" in upstreams(conf)
+    assert "    server 10.0.0.12:80 max_fails=3 down;\n" in upstreams(conf)

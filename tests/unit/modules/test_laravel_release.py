@@ -181,3 +181,59 @@ def test_a_bootstrap_link_out_of_the_release_is_refused(tree):
     assert list(outside.iterdir()) == []
     assert not (tree / "releases" / "r1" / ".built").exists()
 
+
+
+@pytest.fixture
+def open_tree():
+    """A release tree another user can walk (pytest's own temporary
+    directory is private to root, which would make any command of another
+    user fail for that reason alone)."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="webstack-release-", dir="/tmp"))
+    root.chmod(0o755)
+    (root / "releases").mkdir(mode=0o777)
+    (root / "releases").chmod(0o777)
+    (root / "shared" / "storage").mkdir(parents=True)
+    (root / "shared" / ".env").write_text("APP_KEY=x\n")
+    log = root / "php.log"
+    log.write_text("")
+    log.chmod(0o666)
+    php = root / "php"
+    php.write_text(f'#!/bin/sh\necho "$(id -un) $*" >> {log}\n')
+    php.chmod(0o755)
+    yield root
+    shutil.rmtree(root)
+
+
+def test_artisan_runs_as_the_owner_and_again_only_when_the_caches_are_refreshed(open_tree):
+    """A stand-in php records who ran it: every artisan command of a build
+    runs as the owner, never as root, and a built release runs them again
+    only with refresh_caches (its .env changed)."""
+    nobody = pwd.getpwnam("nobody")
+    art = artifact(open_tree / "a.tar.gz", APP)
+    art.chmod(0o644)
+    caches = ["config:cache", "route:cache"]
+    common = dict(
+        artifact=str(art),
+        owner="nobody",
+        group=grp.getgrgid(nobody.pw_gid).gr_name,
+        php=str(open_tree / "php"),
+        artisan_caches=caches,
+    )
+    log = open_tree / "php.log"
+    out = run(open_tree, **common)
+    assert out["built"] and not out.get("failed"), out
+    assert log.read_text() == "".join(f"nobody artisan {c} --no-interaction\n" for c in caches)
+    rel = open_tree / "releases" / "r1"
+    assert (rel / "public" / "index.php").stat().st_uid == nobody.pw_uid
+    assert (rel / ".built").stat().st_uid == nobody.pw_uid
+
+    again = run(open_tree, **common)
+    assert not again["changed"], again
+    assert log.read_text().count("\n") == len(caches)
+
+    refreshed = run(open_tree, refresh_caches=True, **common)
+    assert refreshed["changed"] and not refreshed["built"], refreshed
+    assert log.read_text().splitlines()[len(caches) :] == [f"nobody artisan {c} --no-interaction" for c in caches]

@@ -49,7 +49,6 @@ APT_VOLUMES = {
     "bench-apt-archives-12": "/var/cache/apt/archives",
     "bench-apt-lists-12": "/var/lib/apt/lists",
 }
-MITOGEN = "mitogen==0.3.54"
 # extra ansible-playbook arguments (the smoke run points the inventory's
 # host at its own container)
 EXTRA_ARGS: list = []
@@ -267,21 +266,23 @@ def configured_gathering():
     return parser.get("defaults", "gathering", fallback="implicit").strip().lower()
 
 
-def install_mitogen():
-    """Mitogen for the lever evaluation only, in .cache/bench (never in the
-    virtualenv): returns its strategy plugin directory or an error."""
-    target = CACHE / "mitogen"
-    strategy = target / "ansible_mitogen" / "plugins" / "strategy"
-    if strategy.is_dir():
-        return strategy, None
-    res = run(
-        [str(ROOT / ".venv" / "bin" / "pip"), "install", "-q", "--no-deps", "--target", str(target), MITOGEN],
-        check=False,
-        timeout=300,
-    )
-    if res.returncode != 0 or not strategy.is_dir():
-        return None, (res.stderr or res.stdout).strip()[-400:]
-    return strategy, None
+def mitogen_strategy():
+    """The strategy plugin directory of the virtualenv's Mitogen (it is in
+    requirements.txt, README "Mitogen"), or the reason there is none."""
+    try:
+        import ansible_mitogen
+    except ImportError as exc:
+        return None, f"Mitogen is not importable from this virtualenv: {exc}"
+    return Path(ansible_mitogen.__file__).parent / "plugins" / "strategy", None
+
+
+def mitogen_version():
+    from importlib import metadata
+
+    try:
+        return f"mitogen=={metadata.version('mitogen')}"
+    except metadata.PackageNotFoundError:
+        return "mitogen"
 
 
 def setup_time(subset, repeat):
@@ -394,13 +395,14 @@ def levers(playbook_path, baseline, logs, smoke, all_levers=False):
                 "strategy only lets several hosts run ahead of each other",
             }
         )
-    strategy_dir, error = install_mitogen()
+    strategy_dir, error = mitogen_strategy()
     if strategy_dir is None:
-        out.append({"name": "mitogen", "description": f"{MITOGEN} strategy", "skipped": True, "error": error})
+        out.append({"name": "mitogen", "description": f"{mitogen_version()} strategy", "skipped": True, "error": error})
     else:
         lever(
             "mitogen",
-            f"{MITOGEN}: strategy mitogen_linear, connection docker (Mitogen replaces only the short transport names)",
+            f"{mitogen_version()}: strategy mitogen_linear, connection docker"
+            " (Mitogen replaces only the short transport names)",
             {"ANSIBLE_STRATEGY_PLUGINS": str(strategy_dir), "ANSIBLE_STRATEGY": "mitogen_linear"},
             args=("-e", "ansible_connection=docker"),
         )
@@ -839,7 +841,7 @@ def main(argv=None):
             "runs": levers(play, idem, logs, smoke, opts.all_levers),
         }
         if not smoke:
-            result["deployments"] = deployments(logs, install_mitogen()[0])
+            result["deployments"] = deployments(logs, mitogen_strategy()[0])
             try:
                 result["levers"]["runs"].append(gather_subset_probe(idem, 3))
             except RuntimeError as exc:

@@ -16,6 +16,9 @@ description:
   - Replaces a C(template) task per unit plus a reload task, with one round trip for all the units
     of a role. The content is rendered on the controller, for example with the
     C(ansible.builtin.template) lookup.
+  - With O(verify), the changed files are checked together with C(systemd-analyze verify) first;
+    when systemd refuses one, none is written.
+  - O(absent) removes units in the same call (a disabled job's timer, say), with the same single reload.
 version_added: 0.3.0
 author:
   - baobab.webstack maintainers (@baobab)
@@ -24,7 +27,6 @@ options:
     description: The unit files.
     type: list
     elements: dict
-    required: true
     suboptions:
       path:
         description: Absolute path of the unit file, in O(systemd_dir).
@@ -34,6 +36,19 @@ options:
         description: The file's content.
         type: str
         required: true
+    default: []
+  absent:
+    description: Unit files to remove when present, in O(systemd_dir).
+    type: list
+    elements: path
+    default: []
+  verify:
+    description:
+      - Check the changed files with C(systemd-analyze verify) before any is written, in a scratch
+        directory under their own names (so a timer is checked beside its service).
+      - systemd also checks that each C(ExecStart=) command exists and is executable on the host.
+    type: bool
+    default: false
   systemd_dir:
     description: The only directory the files may be written to. Only tests change it.
     type: path
@@ -70,7 +85,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed_paths:
-  description: The files that were (or, in check mode, would be) written.
+  description: The files that were (or, in check mode, would be) written or removed.
   returned: always
   type: list
   elements: str
@@ -78,6 +93,8 @@ changed_paths:
 """
 
 import os  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._files import read_text, write_atomically  # noqa: E402
@@ -88,15 +105,40 @@ def _attributes_differ(path):
     return st.st_uid != 0 or st.st_gid != 0 or (st.st_mode & 0o7777) != 0o644
 
 
+def verify(module, entries):
+    """systemd-analyze verify on copies of ``entries`` (path, content) under
+    their own names; None when systemd accepts them, else its words with the
+    scratch paths replaced by the real ones."""
+    scratch = tempfile.mkdtemp(prefix="webstack-units-")
+    try:
+        copies = []
+        for path, content in entries:
+            copy = os.path.join(scratch, os.path.basename(path))
+            with open(copy, "w", encoding="utf-8") as handle:
+                handle.write(content)
+            copies.append(copy)
+        rc, out, err = module.run_command(["systemd-analyze", "verify", "--man=no", *copies])
+        if rc == 0:
+            return None
+        said = (err or out).strip()
+        for path, _content in entries:
+            said = said.replace(os.path.join(scratch, os.path.basename(path)), path)
+        return "exit %s: %s" % (rc, said.replace(scratch + "/", ""))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             files=dict(
                 type="list",
                 elements="dict",
-                required=True,
+                default=[],
                 options=dict(path=dict(type="path", required=True), content=dict(type="str", required=True)),
             ),
+            absent=dict(type="list", elements="path", default=[]),
+            verify=dict(type="bool", default=False),
             systemd_dir=dict(type="path", default="/etc/systemd/system"),
             daemon_reload=dict(type="bool", default=True),
         ),
@@ -104,28 +146,52 @@ def main():
     )
     base = os.path.normpath(module.params["systemd_dir"])
     seen = set()
-    for entry in module.params["files"]:
-        path = os.path.normpath(entry["path"])
-        if os.path.dirname(path) != base:
-            module.fail_json(msg="files: %s is not a file directly in %s" % (entry["path"], base))
-        if path in seen:
-            module.fail_json(msg="files: %s is given twice" % path)
-        seen.add(path)
+    for what, path in [("files", e["path"]) for e in module.params["files"]] + [
+        ("absent", p) for p in module.params["absent"]
+    ]:
+        norm = os.path.normpath(path)
+        if os.path.dirname(norm) != base:
+            module.fail_json(msg="%s: %s is not a file directly in %s" % (what, path, base))
+        if norm in seen:
+            module.fail_json(msg="%s: %s is given twice" % (what, norm))
+        seen.add(norm)
 
-    changed, diffs = [], []
+    writes, diffs = [], []
     for entry in module.params["files"]:
         path = os.path.normpath(entry["path"])
         before = read_text(path)
         if before == entry["content"] and not _attributes_differ(path):
             continue
-        changed.append(path)
+        writes.append((path, entry["content"]))
         diffs.append(dict(before=before or "", after=entry["content"], before_header=path, after_header=path))
-        if not module.check_mode:
+    removals = [os.path.normpath(p) for p in module.params["absent"] if os.path.lexists(p)]
+    for path in removals:
+        diffs.append(dict(before=read_text(path) or "", after="", before_header=path, after_header="(absent)"))
+    changed = [path for path, _content in writes] + removals
+
+    if writes and module.params["verify"]:
+        refused = verify(module, writes)
+        if refused:
+            module.fail_json(
+                msg="systemd-analyze verify refused the units (%s); none was written. systemd said %s"
+                % (", ".join(os.path.basename(p) for p, _c in writes), refused),
+                changed_paths=[],
+            )
+    if not module.check_mode:
+        done = []
+        for path, content in writes:
             try:
-                write_atomically(path, entry["content"], prefix=".unit-")
+                write_atomically(path, content, prefix=".unit-")
                 os.chown(path, 0, 0)
             except OSError as exc:
-                module.fail_json(msg="writing %s failed: %s" % (path, exc), changed_paths=changed)
+                module.fail_json(msg="writing %s failed: %s" % (path, exc), changed_paths=done)
+            done.append(path)
+        for path in removals:
+            try:
+                os.unlink(path)
+            except OSError as exc:
+                module.fail_json(msg="removing %s failed: %s" % (path, exc), changed_paths=done)
+            done.append(path)
 
     if changed and module.params["daemon_reload"] and not module.check_mode:
         rc, out, err = module.run_command(["systemctl", "daemon-reload"])

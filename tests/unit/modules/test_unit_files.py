@@ -1,7 +1,8 @@
 """unit_files run as a real module (a JSON arguments file) against a
 temporary unit directory: what it writes, what it leaves alone, what it
-refuses. daemon_reload is off here (no systemd on the controller); the
-molecule scenarios run it with the reload."""
+refuses, what it removes, and the systemd-analyze check that keeps a unit
+systemd refuses from being written. daemon_reload is off here (no systemd
+on the controller); the molecule scenarios run it with the reload."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from conftest import run_module
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the module sets root ownership")
 
 
-def run(unit_dir, files, check_mode=False, diff=False):
+def run(unit_dir, files, check_mode=False, diff=False, **over):
     args = {
         "files": files,
         "systemd_dir": str(unit_dir),
         "daemon_reload": False,
+        **over,
     }
     return run_module("unit_files", args, unit_dir.parent, check_mode=check_mode, diff=diff)
 
@@ -89,3 +91,65 @@ def test_a_path_outside_the_unit_directory_or_twice_is_refused(unit_dir, path, m
     out = run(unit_dir, files)
     assert out["failed"] and message in out["msg"], out
     assert list(unit_dir.iterdir()) == []
+
+
+HAS_ANALYZE = Path("/usr/bin/systemd-analyze").exists() or Path("/bin/systemd-analyze").exists()
+JOB = "[Unit]\nDescription=job\n[Service]\nType=oneshot\nExecStart=/bin/true\n"
+TIMER = "[Unit]\nDescription=job\n[Timer]\nOnCalendar=daily\n[Install]\nWantedBy=timers.target\n"
+
+
+@pytest.mark.skipif(not HAS_ANALYZE, reason="systemd-analyze is not installed here")
+def test_verify_accepts_good_units_and_writes_them(unit_dir):
+    files = [
+        {"path": str(unit_dir / "webstack-job.service"), "content": JOB},
+        {"path": str(unit_dir / "webstack-job.timer"), "content": TIMER},
+    ]
+    out = run(unit_dir, files, verify=True)
+    assert out["changed"] and not out.get("failed") and len(out["changed_paths"]) == 2, out
+
+
+@pytest.mark.skipif(not HAS_ANALYZE, reason="systemd-analyze is not installed here")
+@pytest.mark.parametrize(
+    "bad, said",
+    [
+        (TIMER.replace("daily", "not-a-date"), "webstack-job.timer"),
+        (JOB.replace("/bin/true", "/nonexistent/bin/job"), "/nonexistent/bin/job"),
+    ],
+)
+def test_verify_refuses_a_unit_systemd_rejects_and_writes_none(unit_dir, bad, said):
+    good = {"path": str(unit_dir / "webstack-job.service"), "content": JOB}
+    old_timer = unit_dir / "webstack-job.timer"
+    old_timer.write_text(TIMER)
+    name = "webstack-job.timer" if "Timer" in bad else "webstack-other.service"
+    files = [good, {"path": str(unit_dir / name), "content": bad}]
+    out = run(unit_dir, files, verify=True)
+    assert out["failed"] and "systemd-analyze verify refused the units" in out["msg"], out
+    assert said in out["msg"] and "none was written" in out["msg"], out
+    # the scratch directory is not what the message points at
+    assert "webstack-units-" not in out["msg"], out
+    assert not (unit_dir / "webstack-job.service").exists()
+    assert old_timer.read_text() == TIMER
+    assert not (unit_dir / "webstack-other.service").exists()
+
+
+def test_absent_units_are_removed_in_the_same_call_and_a_rerun_changes_nothing(unit_dir):
+    run(unit_dir, units(unit_dir))
+    stale = unit_dir / "webstack-old.timer"
+    stale.write_text(TIMER)
+    keep = units(unit_dir)[:1]
+    absent = [str(stale), str(unit_dir / "never-there.service")]
+    check = run(unit_dir, keep, check_mode=True, absent=absent)
+    assert check["changed_paths"] == [str(stale)] and stale.exists(), check
+    out = run(unit_dir, keep, absent=absent)
+    assert out["changed"] and out["changed_paths"] == [str(stale)], out
+    assert not stale.exists() and (unit_dir / "app-worker@.service").exists()
+    again = run(unit_dir, keep, absent=absent)
+    assert not again["changed"], again
+
+
+def test_an_absent_path_outside_the_unit_directory_is_refused(unit_dir, tmp_path):
+    victim = tmp_path / "victim.service"
+    victim.write_text("keep\n")
+    out = run(unit_dir, [], absent=[str(victim)])
+    assert out["failed"] and "absent: " in out["msg"] and "is not a file directly in" in out["msg"], out
+    assert victim.read_text() == "keep\n"

@@ -63,6 +63,21 @@ def test_a_missing_openapi_description_fails_under_ci_and_skips_elsewhere(monkey
         module.load_document()
 
 
+def test_without_any_shared_directory_ci_skips_and_says_why(monkeypatch, tmp_path):
+    """A checkout with no shared/ beside it and no variable naming a
+    reference: there is nothing to check against, even under CI."""
+    monkeypatch.delenv("BAOBAB_REFERENCE_DIR", raising=False)
+    monkeypatch.delenv("DIGITALOCEAN_OPENAPI_SPEC", raising=False)
+    monkeypatch.setenv("CI", "true")
+    module = load_spec_module()
+    module.ROOT = tmp_path / "checkout"
+    with pytest.raises(pytest.skip.Exception, match="no shared/ directory is beside the checkout"):
+        module.load_document()
+    (tmp_path / "shared").mkdir()
+    with pytest.raises(pytest.fail.Exception, match="the reference is required"):
+        module.load_document()
+
+
 @pytest.mark.parametrize("ci, expected", [("true", "error"), ("", "skipped")])
 def test_a_missing_ovh_reference_fails_under_ci_and_skips_elsewhere(tmp_path, ci, expected):
     env = dict(os.environ, BAOBAB_REFERENCE_DIR=str(tmp_path), CI=ci)

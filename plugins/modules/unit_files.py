@@ -47,6 +47,8 @@ options:
       - Check the changed files with C(systemd-analyze verify) before any is written, in a scratch
         directory under their own names (so a timer is checked beside its service).
       - systemd also checks that each C(ExecStart=) command exists and is executable on the host.
+      - Not in check mode (as the C(validate) of M(ansible.builtin.template)): the commands may be
+        installed by tasks that check mode skips.
     type: bool
     default: false
   systemd_dir:
@@ -169,7 +171,9 @@ def main():
         diffs.append(dict(before=read_text(path) or "", after="", before_header=path, after_header="(absent)"))
     changed = [path for path, _content in writes] + removals
 
-    if writes and module.params["verify"]:
+    # like the template module's validate, not in check mode: the commands
+    # the units start may be installed by tasks that check mode skips
+    if writes and module.params["verify"] and not module.check_mode:
         refused = verify(module, writes)
         if refused:
             module.fail_json(

@@ -122,6 +122,8 @@ def test_verify_refuses_a_unit_systemd_rejects_and_writes_none(unit_dir, bad, sa
     old_timer.write_text(TIMER)
     name = "webstack-job.timer" if "Timer" in bad else "webstack-other.service"
     files = [good, {"path": str(unit_dir / name), "content": bad}]
+    check = run(unit_dir, files, check_mode=True, verify=True)
+    assert check["changed"] and not check.get("failed"), check
     out = run(unit_dir, files, verify=True)
     assert out["failed"] and "systemd-analyze verify refused the units" in out["msg"], out
     assert said in out["msg"] and "none was written" in out["msg"], out

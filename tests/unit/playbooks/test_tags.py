@@ -1,0 +1,100 @@
+"""The tags an operator selects a part of site.yml with: tiers, roles and
+the phases of nginx, php_fpm, redis and fail2ban. Read from
+`ansible-playbook --list-tasks` on the local inventory (nothing runs) and
+from the roles' task files; molecule/nginx runs a phase for real."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+PHASED = ["nginx", "php_fpm", "redis", "fail2ban"]
+PHASES = ["install", "config", "service"]
+
+
+def listed(*args):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_FORCE_COLOR="0")
+    res = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            str(ROOT / "inventories" / "local"),
+            str(ROOT / "site.yml"),
+            "--list-tasks",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    tasks = []
+    for line in res.stdout.splitlines():
+        match = re.match(r"^\s{6}(.+?)\tTAGS: \[(.*)\]$", line)
+        if match:
+            tasks.append((match.group(1), {t.strip() for t in match.group(2).split(",") if t.strip()}))
+    return tasks
+
+
+def names(tasks):
+    return [name for name, _tags in tasks]
+
+
+def test_a_phase_selects_its_tasks_and_the_checks_only():
+    tasks = listed("--tags", "nginx_config")
+    got = names(tasks)
+    assert "Check the operating system is supported" in got  # preflight: always
+    assert "baobab.webstack.nginx : Promote the tested configuration to /etc/nginx" in got
+    assert "baobab.webstack.nginx : Check the site definitions" in got
+    assert not any("Install nginx" in n or "Start and enable nginx" in n for n in got), got
+    # other roles contribute only their argument checks (tagged always)
+    others = [n for n in got if n.startswith("baobab.webstack.") and not n.startswith("baobab.webstack.nginx")]
+    assert others and all("Validating arguments" in n for n in others if "_common" not in n), others
+
+
+def test_a_tier_and_a_role_select_all_their_tasks():
+    app = names(listed("--tags", "app"))
+    assert "baobab.webstack.php_fpm : Install PHP-FPM and the extensions" in app
+    assert "baobab.webstack.nginx : Install nginx" in app
+    assert not any(n.startswith("baobab.webstack.postgis :") and "Validating" not in n for n in app)
+    nginx = names(listed("--tags", "nginx"))
+    assert "baobab.webstack.nginx : Install nginx" in nginx
+    assert not any(n.startswith("baobab.webstack.php_fpm :") and "Validating" not in n for n in nginx)
+
+
+def test_the_release_is_a_tag_of_its_own():
+    release = "Check a release id and an artifact are given"
+    assert release in names(listed("--tags", "release"))
+    got = names(listed("--skip-tags", "release"))
+    assert "baobab.webstack.nginx : Install nginx" in got
+    assert release not in got
+
+
+@pytest.mark.parametrize("role", PHASED)
+def test_every_task_of_a_phased_role_has_its_phases(role):
+    allowed = {f"{role}_{p}" for p in PHASES}
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text(encoding="utf-8"))
+    for task in tasks:
+        tags = set(task.get("tags") or [])
+        assert tags and tags <= allowed, f"{role}: '{task['name']}' has tags {sorted(tags)}"
+        include = task.get("ansible.builtin.include_tasks")
+        if include is not None:
+            assert isinstance(include, dict) and set(include.get("apply", {}).get("tags", [])) == tags, (
+                f"{role}: '{task['name']}' must pass its tags to the included tasks (apply)"
+            )
+
+
+def test_every_role_application_in_the_tier_playbooks_carries_the_role_tag():
+    for path in sorted((ROOT / "playbooks").glob("*.yml")):
+        for play in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            for entry in play.get("roles", []) or []:
+                role = entry["role"].rsplit(".", 1)[-1]
+                assert role in (entry.get("tags") or []), f"{path.name}: {entry['role']} has no tag {role}"

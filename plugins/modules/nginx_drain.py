@@ -24,19 +24,25 @@ description:
     deployments draining different servers at once both keep their change.
   - When the reload fails, the previous upstreams file and list of drained servers are put back
     before the module fails, so that a retry makes the change and reloads again.
+  - O(state=recorded) changes no list, it marks in the upstreams file exactly the servers the state
+    file lists. The role runs it after installing a new upstreams file, so that a drain made while
+    the role's converge was running is not undone by it.
 version_added: 0.3.0
 author:
   - baobab.webstack maintainers (@baobab)
 options:
   servers:
-    description: Upstream server addresses as written in the upstreams, e.g. C(10.0.0.11:80).
+    description:
+      - Upstream server addresses as written in the upstreams, e.g. C(10.0.0.11:80).
+      - Required with O(state=drained) and O(state=active).
     type: list
     elements: str
-    required: true
   state:
-    description: C(drained) takes them out of rotation, C(active) puts them back.
+    description:
+      - C(drained) takes them out of rotation, C(active) puts them back.
+      - C(recorded) brings the upstreams file in line with the list of drained servers.
     type: str
-    choices: [drained, active]
+    choices: [drained, active, recorded]
     required: true
   upstreams_file:
     description: The upstreams file, relative to O(config_dir).
@@ -106,6 +112,7 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.baobab.webstack.plugins.module_utils._files import read_text, write_atomically  # noqa: E402
 
 SERVER_RE = re.compile(r"^[A-Za-z0-9.:\[\]_-]+$")
+SERVER_NAME_RE = re.compile(r"^\s*server ([A-Za-z0-9.:\[\]_-]+) [^;]*;$", re.MULTILINE)
 
 
 def server_line(server):
@@ -140,8 +147,8 @@ def install(path, text):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            servers=dict(type="list", elements="str", required=True),
-            state=dict(type="str", choices=["drained", "active"], required=True),
+            servers=dict(type="list", elements="str"),
+            state=dict(type="str", choices=["drained", "active", "recorded"], required=True),
             upstreams_file=dict(type="str", default="conf.d/baobab-upstreams.conf"),
             state_file=dict(type="path", default="/etc/nginx/baobab-drained-servers"),
             config_dir=dict(type="path", default="/etc/nginx"),
@@ -149,12 +156,14 @@ def main():
             nginx=dict(type="path", default="/usr/sbin/nginx"),
             reload=dict(type="bool", default=True),
         ),
+        required_if=[("state", "drained", ["servers"]), ("state", "active", ["servers"])],
         supports_check_mode=True,
     )
     p = module.params
-    servers = p["servers"]
+    recorded = p["state"] == "recorded"
+    servers = p["servers"] or []
     bad = [s for s in servers if not SERVER_RE.match(s or "")]
-    if not servers or bad:
+    if (not servers and not recorded) or bad:
         module.fail_json(
             msg="servers must list upstream server addresses such as 10.0.0.11:80 (got %s)" % (bad or servers)
         )
@@ -173,26 +182,42 @@ def main():
     fcntl.flock(lock, fcntl.LOCK_EX)
 
     before = sorted(set((read_text(p["state_file"]) or "").split()))
-    after = sorted(set(before) | set(servers)) if p["state"] == "drained" else sorted(set(before) - set(servers))
+    if recorded:
+        after = before
+    elif p["state"] == "drained":
+        after = sorted(set(before) | set(servers))
+    else:
+        after = sorted(set(before) - set(servers))
     result = dict(
         changed=after != before,
         drained=after,
         diff=dict(before="\n".join(before) + "\n", after="\n".join(after) + "\n", before_header=p["state_file"]),
     )
-    if not result["changed"]:
+    if not result["changed"] and not recorded:
         module.exit_json(**result)
 
     live_file = os.path.join(config_dir, p["upstreams_file"])
     live = read_text(live_file)
     if live is None:
+        if recorded:
+            module.exit_json(**result)
         module.fail_json(msg="%s does not exist: no upstreams to drain from" % live_file, **result)
-    text, missing = mark(live, set(after), servers)
-    if missing:
-        module.fail_json(
-            msg="%s is not a server of any upstream in %s (servers are named as in nginx_upstreams, address:port)."
-            % (", ".join(missing), live_file),
-            **result,
-        )
+    if recorded:
+        # every server of the file, marked down exactly when the list names it
+        # (a listed server that no upstream has any more is left out)
+        text, _missing = mark(live, set(after), sorted(set(SERVER_NAME_RE.findall(live))))
+        result["changed"] = text != live
+        result["diff"] = dict(before=live, after=text, before_header=live_file, after_header=live_file)
+        if not result["changed"]:
+            module.exit_json(**result)
+    else:
+        text, missing = mark(live, set(after), servers)
+        if missing:
+            module.fail_json(
+                msg="%s is not a server of any upstream in %s (servers are named as in nginx_upstreams, address:port)."
+                % (", ".join(missing), live_file),
+                **result,
+            )
     if module.check_mode:
         module.exit_json(**result)
 
@@ -209,27 +234,29 @@ def main():
         refused["changed"] = False
         module.fail_json(
             msg="nginx -t rejected the upstreams with %s %s; nginx keeps serving the previous configuration. "
-            "nginx said: %s" % (", ".join(servers), p["state"], said),
+            "nginx said: %s" % (", ".join(servers) or "the recorded servers", p["state"], said),
             **refused
         )
     previous_state = read_text(p["state_file"])
     install(live_file, text)
-    install(p["state_file"], "".join(s + "\n" for s in after))
+    if not recorded:
+        install(p["state_file"], "".join(s + "\n" for s in after))
     if p["reload"]:
         rc, out, err = module.run_command(["systemctl", "reload", "nginx"])
         if rc != 0:
             # nginx still serves the previous upstreams: put the files back,
             # so that they say what it serves and a retry reloads again
             install(live_file, live)
-            if previous_state is None:
+            if not recorded and previous_state is None:
                 os.unlink(p["state_file"])
-            else:
+            elif not recorded:
                 install(p["state_file"], previous_state)
             result["changed"] = False
             result["drained"] = before
             module.fail_json(
                 msg="systemctl reload nginx failed (exit %s), so %s stay as they were (the previous upstreams "
-                "file is back in place). systemctl said: %s" % (rc, ", ".join(servers), (err or out).strip()),
+                "file is back in place). systemctl said: %s"
+                % (rc, ", ".join(servers) or "the servers", (err or out).strip()),
                 **result
             )
     module.exit_json(**result)

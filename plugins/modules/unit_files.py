@@ -47,7 +47,7 @@ options:
       - Check the changed files with C(systemd-analyze verify) before any is written, in a scratch
         directory under their own names (so a timer is checked beside its service).
       - systemd also checks that each C(ExecStart=) command exists and is executable on the host.
-      - Not in check mode (as the C(validate) of M(ansible.builtin.template)): the commands may be
+      - Not in check mode, like the C(validate) of M(ansible.builtin.template), since the commands may be
         installed by tasks that check mode skips.
     type: bool
     default: false

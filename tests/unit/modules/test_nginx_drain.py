@@ -61,6 +61,8 @@ def args_for(conf, servers, state, **over):
         "reload": False,
     }
     args.update(over)
+    if servers is None:
+        del args["servers"]
     return args
 
 
@@ -192,3 +194,42 @@ def test_two_drains_at_once_on_one_load_balancer_both_keep_their_change(conf):
     assert state(conf) == "10.0.0.11:80\n10.0.0.12:80\n"
     assert "    server 10.0.0.11:80 max_fails=3 down;\n" in upstreams(conf)
     assert "    server 10.0.0.12:80 max_fails=3 down;\n" in upstreams(conf)
+
+
+def test_recorded_puts_back_a_drain_that_a_converge_overwrote(conf):
+    """The role's converge renders the upstreams from the list it read when it
+    started; a drain made meanwhile is lost when that file is installed.
+    state=recorded, run after the install, marks the listed servers again."""
+    assert run(conf, ["10.0.0.11:80"], "drained")["changed"]
+    # the converge installs its version, rendered before the drain
+    (conf / "nginx" / "conf.d" / "baobab-upstreams.conf").write_text(UPSTREAMS)
+    out = run(conf, None, "recorded")
+    assert out["changed"] and out["drained"] == ["10.0.0.11:80"], out
+    assert "    server 10.0.0.11:80 max_fails=3 down;\n" in upstreams(conf)
+    assert "    server 10.0.0.12:80 max_fails=3;\n" in upstreams(conf)
+    assert state(conf) == "10.0.0.11:80\n"
+    again = run(conf, None, "recorded")
+    assert not again["changed"], again
+
+
+def test_recorded_lifts_a_mark_the_list_no_longer_has(conf):
+    # a restore made while the converge ran: its file still marks the server
+    (conf / "nginx" / "conf.d" / "baobab-upstreams.conf").write_text(
+        UPSTREAMS.replace("10.0.0.12:80 max_fails=3;", "10.0.0.12:80 max_fails=3 down;")
+    )
+    (conf / "nginx" / "baobab-drained-servers").write_text("10.0.0.99:80\n")  # no upstream has it any more
+    out = run(conf, None, "recorded")
+    assert out["changed"], out
+    assert upstreams(conf) == UPSTREAMS
+    assert state(conf) == "10.0.0.99:80\n"
+
+
+def test_recorded_without_an_upstreams_file_does_nothing(conf):
+    (conf / "nginx" / "conf.d" / "baobab-upstreams.conf").unlink()
+    out = run(conf, None, "recorded")
+    assert not out["changed"] and not out.get("failed"), out
+
+
+def test_drain_and_restore_still_need_servers(conf):
+    out = run(conf, None, "drained")
+    assert out["failed"] and "servers" in out["msg"], out

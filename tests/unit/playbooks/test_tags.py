@@ -1,5 +1,5 @@
 """The tags an operator selects a part of site.yml with: tiers, roles and
-the phases of nginx, php_fpm, redis and fail2ban. Read from
+the phases of the server roles. Read from
 `ansible-playbook --list-tasks` on the local inventory (nothing runs) and
 from the roles' task files; molecule/nginx runs a phase for real."""
 
@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
-PHASED = ["nginx", "php_fpm", "redis", "fail2ban"]
+PHASED = ["base", "fail2ban", "postgis", "redis", "traefik", "php_fpm", "nginx"]
 PHASES = ["install", "config", "service"]
 
 
@@ -78,18 +78,30 @@ def test_the_release_is_a_tag_of_its_own():
     assert release not in got
 
 
-@pytest.mark.parametrize("role", PHASED)
-def test_every_task_of_a_phased_role_has_its_phases(role):
-    allowed = {f"{role}_{p}" for p in PHASES}
-    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text(encoding="utf-8"))
+def check_tasks(role, path, tasks, allowed):
+    """Each task carries phases of its role; an include either passes its
+    tags to the included tasks (apply) or includes tasks that carry theirs."""
     for task in tasks:
         tags = set(task.get("tags") or [])
-        assert tags and tags <= allowed, f"{role}: '{task['name']}' has tags {sorted(tags)}"
+        where = f"{role}: {path.name}: '{task.get('name')}'"
         include = task.get("ansible.builtin.include_tasks")
-        if include is not None:
-            assert isinstance(include, dict) and set(include.get("apply", {}).get("tags", [])) == tags, (
-                f"{role}: '{task['name']}' must pass its tags to the included tasks (apply)"
-            )
+        imported = task.get("ansible.builtin.import_tasks")
+        # a static import is no task: its tasks carry their own tags
+        assert (tags or imported is not None) and tags <= allowed, f"{where} has tags {sorted(tags)}"
+        if isinstance(include, dict) and "apply" in include:
+            assert set(include["apply"].get("tags", [])) == tags, f"{where}: apply tags differ from its tags"
+        elif include is not None or imported is not None:
+            name = include if isinstance(include, str) else (imported if imported is not None else include["file"])
+            inner_path = path.parent / name
+            inner = yaml.safe_load(inner_path.read_text(encoding="utf-8"))
+            check_tasks(role, inner_path, inner, tags if include is not None else allowed)
+
+
+@pytest.mark.parametrize("role", PHASED)
+def test_every_task_of_a_phased_role_has_its_phases(role):
+    main = ROOT / "roles" / role / "tasks" / "main.yml"
+    allowed = {f"{role}_{p}" for p in PHASES}
+    check_tasks(role, main, yaml.safe_load(main.read_text(encoding="utf-8")), allowed)
 
 
 def test_every_role_application_in_the_tier_playbooks_carries_the_role_tag():

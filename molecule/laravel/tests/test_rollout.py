@@ -54,15 +54,40 @@ def test_check_mode_on_the_live_release_changes_nothing():
     assert counts and all(c["changed"] == "0" for c in counts.values()), counts
 
 
+def test_an_empty_revive_interval_turns_the_revive_timer_off_and_the_default_back_on():
+    """laravel_worker_revive_interval: "" is documented to disable the timer
+    that restarts failed workers: on a redeploy of the live release it is
+    stopped and disabled, and the default starts it again."""
+    timer = "laravel-worker-revive.timer"
+    rc, out = playbook(
+        "converge.yml", "-e", json.dumps({"laravel_worker_revive_interval": ""}), LARAVEL_RELEASE_ID=RELEASE_A
+    )
+    assert rc == 0, out[-3000:]
+    for host in hosts():
+        assert not host.service(timer).is_running, host.backend.host
+        assert not host.service(timer).is_enabled, host.backend.host
+        assert host.service("laravel-worker@1").is_running, host.backend.host
+    rc, out = playbook("converge.yml", LARAVEL_RELEASE_ID=RELEASE_A)
+    assert rc == 0, out[-3000:]
+    for host in hosts():
+        assert host.service(timer).is_running and host.service(timer).is_enabled, host.backend.host
+
+
 def test_release_b_switches_responses():
     # B ships without vendor/: the role installs composer and runs
     # `composer install --no-dev --optimize-autoloader` (Packagist disabled
     # in composer.json: nothing leaves the host)
     artifact = build("2.0.0", EPHEMERAL / "laravel-app-B.tar.gz", no_vendor=True)
+    for host in hosts():
+        # no composer on the host: laravel_release installs the distribution's
+        # package itself (install_composer), which this release exercises
+        host.run("apt-get remove -y -q composer >/dev/null 2>&1")
+        assert not host.file("/usr/bin/composer").exists, host.backend.host
     rc, out = playbook("converge.yml", LARAVEL_RELEASE_ID=RELEASE_B, LARAVEL_ARTIFACT=str(artifact))
     assert rc == 0, out
     assert_live(RELEASE_B, "2.0.0")
     for host in hosts():
+        assert host.file("/usr/bin/composer").exists, host.backend.host
         # workers were restarted onto B: a new job is processed by B's code
         status, _, body = http(host, "POST", "/api/jobs", {"payload": "after-switch"})
         assert status == 202

@@ -387,6 +387,28 @@ def test_a_pitr_restore_that_cannot_reach_its_target_leaves_the_live_cluster_run
         psql(host, "ledger", "DELETE FROM pitr_marks WHERE label = 'live-during-failed-pitr'")
 
 
+def test_a_pitr_restore_without_room_beside_the_live_cluster_is_refused_before_any_change(host):
+    """A full disk, stood in for by a df that reports 1 MiB free beside the
+    data directory: the restore is refused before pgBackRest writes
+    anything, and the live cluster never stopped."""
+    started = psql(host, "postgres", "SELECT pg_postmaster_start_time()")
+    fake = "#!/bin/sh\necho ' Avail'\necho 1048576\n"
+    moved = host.run("mv /usr/bin/df /usr/bin/df.webstack-test && printf %s > /usr/bin/df && chmod 755 /usr/bin/df",
+                     fake)
+    assert moved.rc == 0, moved.stderr
+    try:
+        result, _ = restore("restore_pitr_target=2099-01-01 00:00:00+00", "restore_dry_run=false", "restore_force=true")
+        out = " ".join((result.stdout + result.stderr).split())
+        assert result.returncode != 0, out[-3000:]
+        assert "needs room for a second copy of the cluster" in out and "1.00 MB free" in out, out[-3000:]
+        assert "nothing was changed" in out, out[-3000:]
+    finally:
+        host.run("mv -f /usr/bin/df.webstack-test /usr/bin/df")
+    assert psql(host, "postgres", "SELECT pg_postmaster_start_time()") == started
+    assert host.run("ls -d /var/lib/postgresql/15/main.pitr-* 2>/dev/null").stdout.split() == []
+    assert host.run("df --output=avail -B1 /var/lib/postgresql").rc == 0
+
+
 def test_a_restored_cluster_that_does_not_start_is_switched_back_out(host):
     """The restored copy reached its target, then PostgreSQL does not start
     on it (here a drop-in lets the cluster unit start only on the data

@@ -392,6 +392,9 @@ def test_a_pitr_restore_without_room_beside_the_live_cluster_is_refused_before_a
     data directory: the restore is refused before pgBackRest writes
     anything, and the live cluster never stopped."""
     started = psql(host, "postgres", "SELECT pg_postmaster_start_time()")
+    # what earlier restores left beside the cluster (a failed one keeps its log)
+    beside = "ls -d /var/lib/postgresql/15/main.pitr-* 2>/dev/null"
+    left_before = host.run(beside).stdout.split()
     fake = "#!/bin/sh\necho ' Avail'\necho 1048576\n"
     moved = host.run("mv /usr/bin/df /usr/bin/df.webstack-test && printf %s > /usr/bin/df && chmod 755 /usr/bin/df",
                      fake)
@@ -405,7 +408,8 @@ def test_a_pitr_restore_without_room_beside_the_live_cluster_is_refused_before_a
     finally:
         host.run("mv -f /usr/bin/df.webstack-test /usr/bin/df")
     assert psql(host, "postgres", "SELECT pg_postmaster_start_time()") == started
-    assert host.run("ls -d /var/lib/postgresql/15/main.pitr-* 2>/dev/null").stdout.split() == []
+    # no copy and no log of a restore: nothing new beside the cluster
+    assert host.run(beside).stdout.split() == left_before
     assert host.run("df --output=avail -B1 /var/lib/postgresql").rc == 0
 
 

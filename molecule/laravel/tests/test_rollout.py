@@ -57,15 +57,18 @@ def test_check_mode_on_the_live_release_changes_nothing():
 def test_an_empty_revive_interval_turns_the_revive_timer_off_and_the_default_back_on():
     """laravel_worker_revive_interval: "" is documented to disable the timer
     that restarts failed workers: on a redeploy of the live release it is
-    stopped and disabled, and the default starts it again."""
+    stopped and its units removed, and the default installs and starts it
+    again."""
     timer = "laravel-worker-revive.timer"
     rc, out = playbook(
         "converge.yml", "-e", json.dumps({"laravel_worker_revive_interval": ""}), LARAVEL_RELEASE_ID=RELEASE_A
     )
     assert rc == 0, out[-3000:]
     for host in hosts():
-        assert not host.service(timer).is_running, host.backend.host
-        assert not host.service(timer).is_enabled, host.backend.host
+        # stopped, and its units removed (systemd no longer knows it)
+        assert host.run(f"systemctl is-active {timer}").stdout.strip() != "active", host.backend.host
+        assert not host.file(f"/etc/systemd/system/{timer}").exists, host.backend.host
+        assert host.run(f"systemctl is-enabled {timer}").stdout.strip() not in ("enabled", "static"), host.backend.host
         assert host.service("laravel-worker@1").is_running, host.backend.host
     rc, out = playbook("converge.yml", LARAVEL_RELEASE_ID=RELEASE_A)
     assert rc == 0, out[-3000:]

@@ -607,6 +607,14 @@ def build_stock(cpuset):
         f"rm -rf /etc/systemd/system/nginx.service.d /etc/systemd/system/php{ver}-fpm.service.d"
         " && systemctl daemon-reload",
     )
+    # Laravel's default database configuration: a new PostgreSQL connection
+    # per request, straight to the server (no pooler), cached again
+    dexec(
+        STOCK,
+        "systemctl disable --now pgbouncer 2>/dev/null || true;"
+        " sed -i -e 's#^DB_HOST=.*#DB_HOST=127.0.0.1#' -e 's#^DB_PORT=.*#DB_PORT=5432#' /srv/app/shared/.env"
+        " && cd /srv/app/current && runuser -u app -- php artisan config:cache >/dev/null",
+    )
     site = STOCK_SITE.format(cert="/etc/bench-tls/cert.pem", key="/etc/bench-tls/key.pem", ver=ver)
     run(["docker", "exec", "-i", STOCK, "sh", "-c", "cat >/etc/nginx/sites-available/default"], input_text=site)
     dexec(STOCK, f"nginx -t 2>&1 && php-fpm{ver} -t 2>&1 && systemctl restart php{ver}-fpm nginx")

@@ -44,6 +44,7 @@ UNITS = [
     "php8.2-fpm.service",
     "nginx.service",
     "postgresql@15-main.service",
+    "pgbouncer.service",
     "redis-server.service",
     "laravel-worker@1.service",
 ]

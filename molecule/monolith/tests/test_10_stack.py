@@ -78,6 +78,7 @@ def test_no_other_local_user_reads_a_secret(host):
     assert "/srv/app/shared/.env" in found, found
     assert f"/srv/app/releases/{live_release(host)}/bootstrap/cache/config.php" in found, found
     assert "/etc/webstack-backups/restic.password" in found, found
+    assert "/etc/pgbouncer/userlist.txt" in found, found
     res = host.run(f"runuser -u nobody -- grep -rlsF {patterns} {places}")
     assert res.stdout.split() == [], res.stdout
 

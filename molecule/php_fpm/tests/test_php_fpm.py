@@ -115,11 +115,19 @@ def test_pm_settings_are_those_asked(host):
     assert reports["pm"] == "ondemand" and reports["pm.max_children"] == "3"
 
 
-def test_max_children_follows_the_memory_formula(host):
-    # converge: 512 MB reserved, 48 MB per child, one pool without max_children
+def test_max_children_follows_the_memory_and_cpu_formula(host):
+    # converge: 512 MB reserved, 48 MB per child, one pool without max_children,
+    # the default 8 workers per CPU
     mem_kb = int(host.run("awk '/^MemTotal:/ {print $2}' /proc/meminfo").stdout)
-    expected = max(2, (mem_kb // 1024 - 512) // 48)
+    cpus = int(host.run("grep -c '^processor' /proc/cpuinfo").stdout)
+    memory_bound = (mem_kb // 1024 - 512) // 48
+    expected = max(2, min(memory_bound, cpus * 8))
     assert fpm_dump(host)["ksm"]["pm.max_children"] == str(expected)
+    # on this machine the CPU bound is the smaller one: the test would not
+    # tell the two bounds apart otherwise
+    assert cpus * 8 < memory_bound
+    pool_file = host.file(f"/etc/php/{php_version(host)}/fpm/pool.d/ksm.conf").content_string
+    assert f"CPU:    {cpus} CPU(s) x 8 children per CPU = {cpus * 8}" in pool_file
 
 
 def test_status_and_ping_over_the_socket(host):

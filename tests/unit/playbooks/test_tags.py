@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
-PHASED = ["base", "fail2ban", "postgis", "redis", "traefik", "php_fpm", "nginx"]
+PHASED = ["base", "fail2ban", "postgis", "redis", "traefik", "php_fpm", "pgbouncer", "nginx"]
 PHASES = ["install", "config", "service"]
 
 

@@ -240,6 +240,11 @@ class FakeDigitalOcean:
             ("POST", r"/v2/databases/([^/]+)/users", self.create_user),
             ("GET", r"/v2/databases/([^/]+)/users/([^/]+)", self.get_user),
             ("DELETE", r"/v2/databases/([^/]+)/users/([^/]+)", self.delete_user),
+            ("GET", r"/v2/databases/([^/]+)/pools", self.list_pools),
+            ("POST", r"/v2/databases/([^/]+)/pools", self.create_pool),
+            ("GET", r"/v2/databases/([^/]+)/pools/([^/]+)", self.get_pool),
+            ("PUT", r"/v2/databases/([^/]+)/pools/([^/]+)", self.update_pool),
+            ("DELETE", r"/v2/databases/([^/]+)/pools/([^/]+)", self.delete_pool),
             ("GET", r"/v2/databases/([^/]+)/firewall", self.get_db_firewall),
             ("PUT", r"/v2/databases/([^/]+)/firewall", self.put_db_firewall),
             ("GET", r"/v2/load_balancers", self.list_lbs),
@@ -809,6 +814,7 @@ class FakeDigitalOcean:
             "storage_size_mib": 10240,
             "_dbs": [{"name": "defaultdb"}],
             "_firewall": [],
+            "_pools": [],
         }
         self.databases[db_id] = db
         return 201, {"database": public(db)}
@@ -854,6 +860,7 @@ class FakeDigitalOcean:
         db = self._db(db_id)
         for item in db["_dbs"]:
             if item["name"] == name:
+                self._refuse_if_pooled(db, "db", name)
                 db["_dbs"].remove(item)
                 db["db_names"].remove(name)
                 return 204, None
@@ -885,9 +892,92 @@ class FakeDigitalOcean:
             if user["name"] == name:
                 if user["role"] == "primary":
                     raise FakeError(403, "forbidden", "the primary user cannot be deleted")
+                self._refuse_if_pooled(db, "user", name)
                 db["users"].remove(user)
                 return 204, None
         raise not_found()
+
+    # connection pools (PgBouncer, PostgreSQL only): the pool is a database
+    # clients connect to on port 25061; the sizes of all pools share the
+    # backend connections of the primary node (25 per GiB of memory, 3 kept
+    # for maintenance)
+    def _pool_room(self, db, ignore=None):
+        gib = int(re.search(r"(\d+)gb$", db["size"]).group(1))
+        used = sum(p["size"] for p in db["_pools"] if p["name"] != ignore)
+        return 25 * gib - 3 - used
+
+    def _pool_settings(self, db, body, name=None):
+        for field in ("mode", "size", "db"):
+            if body.get(field) in (None, ""):
+                raise invalid("%s is required" % field)
+        if body["mode"] not in ("transaction", "session", "statement"):
+            raise invalid("mode must be one of transaction, session or statement")
+        if not isinstance(body["size"], int) or isinstance(body["size"], bool) or body["size"] < 1:
+            raise invalid("size must be a positive integer")
+        if body["size"] > self._pool_room(db, ignore=name):
+            raise invalid("pool size exceeds the connections available on this cluster (%d left)"
+                          % self._pool_room(db, ignore=name))
+        if not any(d["name"] == body["db"] for d in db["_dbs"]):
+            raise invalid("database %s does not exist" % body["db"])
+        user = body.get("user") or ""
+        if user and not any(u["name"] == user for u in db["users"]):
+            raise invalid("user %s does not exist" % user)
+        return {"mode": body["mode"], "size": body["size"], "db": body["db"], "user": user}
+
+    def _refuse_if_pooled(self, db, field, name):
+        users = [p["name"] for p in db["_pools"] if p[field] == name]
+        if users:
+            raise invalid("%s %s is used by the connection pool %s" % (field, name, users[0]))
+
+    def _pool_view(self, db, pool):
+        login = pool["user"] or "doadmin"
+        password = next(u["password"] for u in db["users"] if u["name"] == login)
+
+        def conn(key):
+            host = db[key]["host"]
+            return {"uri": "postgresql://%s:%s@%s:25061/%s?sslmode=require" % (login, password, host, pool["name"]),
+                    "database": pool["name"], "host": host, "port": 25061, "user": login, "password": password,
+                    "ssl": True}
+
+        return dict(pool, connection=conn("connection"), private_connection=conn("private_connection"))
+
+    def _pool(self, db, name):
+        for pool in db["_pools"]:
+            if pool["name"] == name:
+                return pool
+        raise not_found()
+
+    def list_pools(self, db_id, query, body):
+        db = self._db(db_id)
+        return {"pools": [self._pool_view(db, p) for p in db["_pools"]]}
+
+    def create_pool(self, db_id, query, body):
+        db = self._db(db_id)
+        if db["engine"] != "pg":
+            raise invalid("connection pools are only available for PostgreSQL clusters")
+        name = body.get("name")
+        if not isinstance(name, str) or not 3 <= len(name) <= 60:
+            raise invalid("name must be between 3 and 60 characters")
+        if any(p["name"] == name for p in db["_pools"]):
+            raise invalid("a connection pool named %s already exists" % name)
+        pool = dict(self._pool_settings(db, body), name=name)
+        db["_pools"].append(pool)
+        return 201, {"pool": self._pool_view(db, pool)}
+
+    def get_pool(self, db_id, name, query, body):
+        db = self._db(db_id)
+        return {"pool": self._pool_view(db, self._pool(db, name))}
+
+    def update_pool(self, db_id, name, query, body):
+        db = self._db(db_id)
+        pool = self._pool(db, name)
+        pool.update(self._pool_settings(db, body, name=name))
+        return 204, None
+
+    def delete_pool(self, db_id, name, query, body):
+        db = self._db(db_id)
+        db["_pools"].remove(self._pool(db, name))
+        return 204, None
 
     def get_db_firewall(self, db_id, query, body):
         return {"rules": self._db(db_id)["_firewall"]}

@@ -5,6 +5,8 @@ re-run, delete and delete again; the fake's request log proves which tasks
 wrote (the check-mode tasks and the re-runs must not).
 """
 
+import json
+
 from .conftest import Merged, RunningPlay
 from .spec import validate_exchanges
 
@@ -12,6 +14,8 @@ GROUP = "group/baobab.webstack.digitalocean"
 FAST = {"poll_interval": 0.05, "wait_timeout": 20}
 CLUSTER = {"name": "shop-pg", "engine": "pg", "version": "16", "size": "db-s-1vcpu-1gb", "region": "fra1"}
 RULES = [{"type": "ip_addr", "value": "10.20.0.0/20"}, {"type": "tag", "value": "app"}]
+POOL = {"cluster_id": "{{ pg.database.id }}", "name": "shop-pool", "mode": "transaction", "size": 5, "db": "shop",
+        "user": "shop"}
 LB = {
     "name": "shop-lb", "region": "fra1", "tag": "app",
     "forwarding_rules": [
@@ -40,6 +44,17 @@ def test_database_and_load_balancer_lifecycle(fake_do, do_spec, tmp_path):
         t("db again", "do_database_db", {"cluster_id": cid, "name": "shop"}),
         t("user create", "do_database_user", {"cluster_id": cid, "name": "shop"}),
         t("user again", "do_database_user", {"cluster_id": cid, "name": "shop"}),
+        t("pool create", "do_database_pool", POOL, register="pool"),
+        # the modules never list pools: read the list once so that its answer is checked against the description
+        {"name": "pool listed", "ansible.builtin.uri": {
+            "url": "{{ lookup('env', 'DIGITALOCEAN_API_URL') }}/databases/%s/pools" % cid,
+            "headers": {"Authorization": "Bearer {{ lookup('env', 'DIGITALOCEAN_TOKEN') }}"}}},
+        t("pool again", "do_database_pool", POOL),
+        t("pool resize check", "do_database_pool", dict(POOL, size=8), check_mode=True, diff=True),
+        t("pool resize", "do_database_pool", dict(POOL, size=8, mode="session"), diff=True),
+        t("pool resize again", "do_database_pool", dict(POOL, size=8, mode="session")),
+        t("pool too large", "do_database_pool", dict(POOL, size=500), ignore_errors=True),
+        t("pool inbound user", "do_database_pool", dict(POOL, size=8, mode="session", user=None)),
         t("trusted sources check", "do_database_firewall", {"cluster_id": cid, "rules": RULES}, check_mode=True),
         t("trusted sources", "do_database_firewall", {"cluster_id": cid, "rules": RULES}),
         t("trusted sources again", "do_database_firewall", {"cluster_id": cid, "rules": RULES[::-1]}),
@@ -54,6 +69,10 @@ def test_database_and_load_balancer_lifecycle(fake_do, do_spec, tmp_path):
         t("lb delete again", "do_load_balancer", {"name": "shop-lb", "state": "absent"}),
     ]
     tasks += [
+        t("pool delete check", "do_database_pool", {"cluster_id": cid, "name": "shop-pool", "state": "absent"},
+          check_mode=True),
+        t("pool delete", "do_database_pool", {"cluster_id": cid, "name": "shop-pool", "state": "absent"}),
+        t("pool delete again", "do_database_pool", {"cluster_id": cid, "name": "shop-pool", "state": "absent"}),
         t("user delete", "do_database_user", {"cluster_id": cid, "name": "shop", "state": "absent"}),
         t("db delete", "do_database_db", {"cluster_id": cid, "name": "shop", "state": "absent"}),
         t("cluster delete", "do_database_cluster", {"name": "shop-pg", "state": "absent"}),
@@ -70,6 +89,7 @@ def test_database_and_load_balancer_lifecycle(fake_do, do_spec, tmp_path):
 
     expect_changed = {
         "cluster create", "cluster resize check", "cluster resize", "db create", "user create",
+        "pool create", "pool resize check", "pool resize", "pool inbound user", "pool delete check", "pool delete",
         "trusted sources check", "trusted sources", "lb create", "lb redirect check", "lb redirect",
         "lb delete check", "lb delete", "user delete", "db delete", "cluster delete",
     }
@@ -82,6 +102,25 @@ def test_database_and_load_balancer_lifecycle(fake_do, do_spec, tmp_path):
     assert created["private_connection"]["host"].startswith("private-")
     assert result.task("cluster resize")["diff"]["before"]["num_nodes"] == 1
     assert result.task("user create")["user"]["password"]
+    pool = result.task("pool create")["pool"]
+    assert (pool["name"], pool["mode"], pool["size"], pool["db"], pool["user"]) == (
+        "shop-pool", "transaction", 5, "shop", "shop")
+    assert pool["connection"]["port"] == 25061 and pool["private_connection"]["host"].startswith("private-")
+    # the pool's user's password is in the API's answers, never in a result
+    passwords = [result.task("user create")["user"]["password"], created["connection"]["password"]]
+    assert passwords[0] in json.dumps(result.task("pool listed")["json"])
+    for name in ("pool create", "pool again", "pool resize check", "pool resize", "pool inbound user"):
+        assert not [p for p in passwords if p in json.dumps(result.task(name))], name
+    assert result.task("pool resize check")["diff"]["after"]["size"] == 8
+    assert result.task("pool resize")["diff"]["before"] == {
+        "name": "shop-pool", "mode": "transaction", "size": 5, "db": "shop", "user": "shop"}
+    assert result.task("pool resize")["pool"]["mode"] == "session"
+    too_large = result.task("pool too large")
+    assert too_large["failed"] and too_large["status"] == 422
+    assert too_large["msg"].startswith("PUT /v2/databases/%s/pools/shop-pool failed with HTTP 422: pool size "
+                                       "exceeds" % created["database"]["id"])
+    assert result.task("pool inbound user")["pool"]["user"] == ""
+    assert result.task("pool delete")["pool"] == {}
     assert result.task("lb create")["load_balancer"]["status"] == "active"
     assert result.task("lb create")["load_balancer"]["raw"]["sticky_sessions"] == {"type": "none"}
     # the curated shape: the collection's own names, and the provider's object under raw
@@ -102,7 +141,12 @@ def test_database_and_load_balancer_lifecycle(fake_do, do_spec, tmp_path):
         ("PUT", "/v2/databases/ID/resize"),
         ("POST", "/v2/databases/ID/dbs"),
         ("POST", "/v2/databases/ID/users"),
+        ("POST", "/v2/databases/ID/pools"),
+        ("PUT", "/v2/databases/ID/pools/shop-pool"),
+        ("PUT", "/v2/databases/ID/pools/shop-pool"),
+        ("PUT", "/v2/databases/ID/pools/shop-pool"),
         ("PUT", "/v2/databases/ID/firewall"),
+        ("DELETE", "/v2/databases/ID/pools/shop-pool"),
         ("DELETE", "/v2/databases/ID/users/shop"),
         ("DELETE", "/v2/databases/ID/dbs/shop"),
         ("DELETE", "/v2/databases/ID"),
@@ -112,7 +156,14 @@ def test_database_and_load_balancer_lifecycle(fake_do, do_spec, tmp_path):
         ("PUT", "/v2/load_balancers/%s" % lb_id),
         ("DELETE", "/v2/load_balancers/%s" % lb_id),
     ]
-    assert len(writes) == 11
+    assert len(writes) == 16
+    put_bodies = [json.loads(e["body"]) for e in fake_do.writes() if e["path"].endswith("/pools/shop-pool")
+                  and e["method"] == "PUT"]
+    assert put_bodies == [
+        {"mode": "session", "size": 8, "db": "shop", "user": "shop"},
+        {"mode": "transaction", "size": 500, "db": "shop", "user": "shop"},
+        {"mode": "session", "size": 8, "db": "shop"},
+    ]
     assert not fake_do.databases and not fake_do.load_balancers
     problems = validate_exchanges(do_spec, fake_do.exchanges)
     assert problems == [], "\n".join(problems)

@@ -40,7 +40,9 @@ def common(moto_url, bucket):
 SCENARIOS = {
     # monolith with the optional managed PostgreSQL (the droplet then is not in group db)
     "monolith": {"do_topology": "monolith", "do_database_enabled": True},
-    "scalable": {"do_topology": "scalable", "do_app_count": 2},
+    "scalable": {"do_topology": "scalable", "do_app_count": 2,
+                 "do_database_pools": [{"name": "shop-pool", "size": 10},
+                                       {"name": "reports", "mode": "session", "size": 3, "user": ""}]},
 }
 
 
@@ -88,6 +90,10 @@ def check_scalable(fake):
     (db,) = fake.databases.values()
     assert db["num_nodes"] == 2 and db["private_network_uuid"] == vpc["id"]
     assert [(r["type"], r["value"]) for r in db["_firewall"]] == [("ip_addr", vpc["ip_range"])]
+    assert db["_pools"] == [
+        {"name": "shop-pool", "mode": "transaction", "size": 10, "db": "shop", "user": "shop"},
+        {"name": "reports", "mode": "session", "size": 3, "db": "shop", "user": ""},
+    ]
     a_records = {r["name"]: r["data"] for r in fake.records["shop.example.com"] if r["type"] == "A"}
     assert a_records == {"@": lb["ip"], "www": lb["ip"]}
 

@@ -15,6 +15,7 @@ from ansible_collections.baobab.webstack.plugins.module_utils._digitalocean impo
 from ansible_collections.baobab.webstack.plugins.modules import (
     do_database_cluster,
     do_database_db,
+    do_database_pool,
     do_database_user,
     do_domain,
     do_domain_record,
@@ -106,6 +107,9 @@ def refuse_writes(resources):
     (do_database_db, "db", {"cluster_id": CLUSTER_ID, "name": "shop"}, {"name": "shop"}),
     (do_database_user, "user", {"cluster_id": CLUSTER_ID, "name": "shop"},
      {"name": "shop", "role": None, "password": None}),
+    (do_database_pool, "pool", {"cluster_id": CLUSTER_ID, "name": "shop-pool", "size": 10, "db": "shop"},
+     {"name": "shop-pool", "mode": "transaction", "size": 10, "db": "shop", "user": None, "connection": {},
+      "private_connection": {}}),
 ])
 def test_check_mode_returns_the_curated_shape_of_what_would_be_created(module, key, extra, expected):
     empty = {"/v2/droplets": ("droplets", []), "/v2/load_balancers": ("load_balancers", []),

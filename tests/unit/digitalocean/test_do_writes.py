@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ansible_collections.baobab.webstack.plugins.modules import (
     do_database_cluster,
     do_database_db,
+    do_database_pool,
     do_database_user,
     do_domain_record,
     do_droplet,
@@ -248,6 +249,10 @@ def test_domain_record_input_is_checked_before_the_first_request(extra, message)
     (do_droplet, {"name": "", "region": "fra1"}, "name must not be empty"),
     (do_database_db, {"cluster_id": CLUSTER["id"], "name": " "}, "name must not be empty"),
     (do_database_user, {"cluster_id": "", "name": "shop"}, "cluster_id must not be empty"),
+    (do_database_pool, {"cluster_id": CLUSTER["id"], "name": "shop-pool", "db": "shop", "size": "ten"},
+     "argument 'size' is of type str"),
+    (do_database_pool, {"cluster_id": CLUSTER["id"], "name": "shop-pool", "db": "shop", "size": 0},
+     "size must be at least 1"),
 ])
 def test_do_input_is_checked_before_the_first_request(module, extra, message):
     with LocalApi(lambda ex: (500, {"id": "unexpected", "message": "no request expected"})) as api:

@@ -258,6 +258,25 @@ def markdown(result, png_name):
         lines += ["", f"Configuration of the {stack} stack (PHP {cfg['php']}):", ""]
         lines += [f"- {item}" for item in cfg["opcache"] + cfg["fpm_pools"] + cfg["nginx"]]
 
+    box = result.get("constrained")
+    if box:
+        oom = "unknown (no memory.events found)" if box["oom_kills"] is None else box["oom_kills"]
+        lines += [
+            "",
+            f"### The tuned stack in a small box ({box['limits']['cpus']} CPU, {box['limits']['memory']} memory)",
+            "",
+            f"Container limits set with `docker update`; 32 connections on each route for {box['seconds']} s; "
+            f"OOM kills during the runs: **{oom}**.",
+            "",
+            "| route | connections | req/s | p95 ms | p99 ms | errors |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        lines += [
+            f"| {r['route']} | {r['concurrency']} | {_fmt(r['rps'])} | {_fmt(r['p95_ms'], 2)} | "
+            f"{_fmt(r['p99_ms'], 2)} | {r['errors']} |"
+            for r in box["runs"]
+        ]
+
     ref = result["reference"]
     lines += [
         "",

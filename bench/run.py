@@ -667,6 +667,39 @@ def serving(stacks, concurrencies, seconds, scheme="https"):
 # --------------------------------------------------------------------------
 
 
+def oom_kills(name):
+    """The kernel's OOM kill count of a container's cgroup (cgroup v2), or
+    None when its memory.events cannot be found."""
+    cid = run(["docker", "inspect", "-f", "{{.Id}}", name]).stdout.strip()
+    for path in (
+        Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.events"),
+        Path(f"/sys/fs/cgroup/docker/{cid}/memory.events"),
+    ):
+        if path.exists():
+            events = dict(line.split() for line in path.read_text().splitlines() if line.strip())
+            return int(events.get("oom_kill", 0))
+    return None
+
+
+def constrained(host, seconds, cpus="1", memory="2g"):
+    """The tuned stack inside a small box's limits (KoproGo's 1 vCPU / 2 GB):
+    32 connections on each route for the whole run; any error response or
+    OOM kill is reported."""
+    run(["docker", "update", "--cpus", cpus, "--memory", memory, "--memory-swap", memory, host])
+    before = oom_kills(host)
+    runs = [wrk(host, route, 32, seconds) for route in ROUTES]
+    after = oom_kills(host)
+    for r in runs:
+        r["stack"] = "tuned"
+        log(f"constrained {r['route']} c=32: {r['rps']} req/s, {r['errors']} errors, p99 {r['p99_ms']} ms")
+    return {
+        "limits": {"cpus": cpus, "memory": memory},
+        "seconds": seconds,
+        "runs": runs,
+        "oom_kills": None if before is None or after is None else after - before,
+    }
+
+
 def machine_facts():
     mem = {}
     for line in Path("/proc/meminfo").read_text().splitlines():
@@ -888,6 +921,9 @@ def main(argv=None):
             configs = {"tuned": stack_config(MONOLITH), "stock": stack_config(STOCK)}
             stacks = {"tuned": MONOLITH, "stock": STOCK}
             runs, ratios = serving(stacks, concurrencies, seconds)
+            run(["docker", "pause", STOCK], check=False)
+            run(["docker", "unpause", MONOLITH], check=False)
+            result["constrained"] = constrained(MONOLITH, seconds * 3)
         result["serving"] = {
             "client": f"wrk 1 thread in the container {CLIENT} on the docker network {NETWORK}"
             + (f", pinned to CPU {pin_client}; servers pinned to CPU {pin_server}" if pin_server else ""),

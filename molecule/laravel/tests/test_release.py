@@ -105,3 +105,42 @@ def test_scheduler_timer_records_heartbeats(host):
     scheduler_ticks_once_a_minute(host)
     sched = host.run("journalctl -u laravel-scheduler.service --no-pager -o cat | tail -n 20").stdout
     assert "app:heartbeat" in sched or "heartbeat" in sched
+
+
+def pool_console(host, command):
+    """Rows of a PgBouncer admin console command as dicts (the console
+    answers only the user pgbouncer, over the socket, as postgres)."""
+    out = host.check_output(
+        f"runuser -u postgres -- psql -X -h /var/run/postgresql -p 6432 -U pgbouncer pgbouncer"
+        f" -A -F '|' -P footer=off -c '{command}'"
+    )
+    lines = [line for line in out.splitlines() if line]
+    head = lines[0].split("|")
+    return [dict(zip(head, line.split("|"))) for line in lines[1:]]
+
+
+def test_queries_go_through_the_pool_in_transaction_mode(host):
+    """PgBouncer 1.24 in transaction mode between PHP and PostgreSQL: PDO
+    prepares every query as a named statement, and a server connection
+    changes hands after each transaction, so concurrent requests only all
+    succeed when the pooler carries the prepared statements over."""
+    config = {row["key"]: row["value"] for row in pool_console(host, "SHOW CONFIG")}
+    assert (config["pool_mode"], config["max_prepared_statements"]) == ("transaction", "200"), config
+
+    def queries():
+        stats = pool_console(host, "SHOW STATS")
+        return sum(int(row["total_query_count"]) for row in stats if row["database"] == "app")
+
+    before = queries()
+    url = "http://127.0.0.1/api/places/near?lat=14.6928&lng=-17.4467&km=2500"
+    codes = host.check_output(
+        f"seq 64 | xargs -P 8 -I{{}} curl -s -o /dev/null -w '%{{http_code}}\\n' --max-time 20 '{url}'"
+    ).split()
+    assert codes == ["200"] * 64, sorted(set(codes))
+    assert queries() >= before + 64
+    # PostgreSQL sees the application only through the pool's server connections
+    servers = {row["remote_pid"] for row in pool_console(host, "SHOW SERVERS") if row["database"] == "app"}
+    backends = host.check_output(
+        "runuser -u postgres -- psql -XAtc \"select pid from pg_stat_activity where usename = 'app'\""
+    ).split()
+    assert backends and set(backends) <= servers and len(servers) <= 20, (backends, servers)

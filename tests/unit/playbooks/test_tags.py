@@ -110,3 +110,52 @@ def test_every_role_application_in_the_tier_playbooks_carries_the_role_tag():
             for entry in play.get("roles", []) or []:
                 role = entry["role"].rsplit(".", 1)[-1]
                 assert role in (entry.get("tags") or []), f"{path.name}: {entry['role']} has no tag {role}"
+
+
+def test_the_tier_tags_sit_on_site_yml_s_imports_not_on_the_plays():
+    # A play's tags are also its fact gathering's: with a tier tag on the
+    # play, `app.yml --tags php_fpm` run on its own skipped the facts and
+    # failed in the first role that reads one.
+    site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))
+    imports = {entry["ansible.builtin.import_playbook"]: set(entry.get("tags") or []) for entry in site}
+    for path in sorted((ROOT / "playbooks").glob("*.yml")):
+        if path.name not in imports or path.name in ("preflight.yml", "deploy.yml"):
+            continue
+        tier = path.stem
+        assert imports[path.name] == {tier}, f"site.yml imports {path.name} with tags {imports[path.name]}"
+        for play in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            assert "tags" not in play, f"{path.name}: play '{play.get('name')}' has tags {play['tags']}"
+
+
+def test_a_tier_playbook_on_its_own_with_a_role_tag_gathers_facts(tmp_path):
+    # the fact gathering of a play is listed neither by --list-tasks nor
+    # --list-tags: run the tier playbook for real, against localhost in
+    # check mode, with a tag that selects none of its tasks but the
+    # argument checks (which read the facts)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_FORCE_COLOR="0")
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  children:\n    app:\n      hosts:\n        localhost:\n"
+        f"          ansible_connection: local\n          ansible_python_interpreter: {sys.executable}\n",
+        encoding="utf-8",
+    )
+    res = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            str(inventory),
+            str(ROOT / "playbooks" / "app.yml"),
+            "--tags",
+            "no_such_phase",
+            "--check",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert "Gathering Facts" in res.stdout, res.stdout[-3000:]
+    assert "has no attribute 'memtotal_mb'" not in res.stdout + res.stderr, res.stdout[-3000:]
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]

@@ -475,7 +475,7 @@ def create_db(fake, body, query):
                           "port": 20184, "scheme": "postgresql", "ssl": True, "sslMode": "require",
                           "uri": "postgresql://<username>:<password>@postgresql-%s.database.cloud.ovh.net:20184/"
                                  "defaultdb?sslmode=require" % cid[:8]}],
-           "nodes": [], "_users": {}, "_dbs": {}}
+           "nodes": [], "_users": {}, "_dbs": {}, "_pools": {}}
     fake.pending(svc, "status", "READY")
     fake.databases[cid] = svc
     return fake.public(svc)
@@ -588,6 +588,95 @@ def delete_db_db(fake, body, query, clusterId, databaseId):
     dbs = fake.get_or_404(fake.databases, clusterId, "Cluster")["_dbs"]
     fake.get_or_404(dbs, databaseId, "DB")
     del dbs[databaseId]
+
+
+# ----------------------------------------------------------------------------- connection pools (PgBouncer)
+# These paths are not in the v1 extract under shared/reference. Their fields
+# follow public sources instead (ovh_pool_source.py records them, and
+# test_ovh_pool_source.py checks these routes against it):
+# - the POST body is cloud.project.database.postgresql.ConnectionPoolCreation
+#   (databaseId, mode, name, size required; userId optional): repository
+#   ovh/manager, packages/manager/apps/pci-databases-analytics/src/types/cloud/
+#   project/database/postgresql/ConnectionPoolCreation.ts;
+# - answers and the PUT body are cloud.project.database.postgresql.ConnectionPool
+#   (databaseId, mode, size required; id, name, port, sslMode, uri, userId
+#   optional): ConnectionPool.ts beside it, with connectionpool/ModeEnum.ts
+#   (session, statement, transaction) and connectionpool/SslModeEnum.ts (require);
+# - GET on the collection lists IDs, and name, port and uri are not changed by
+#   a PUT: ovh/terraform-provider-ovh, ovh/data_cloud_project_database_postgresql_
+#   connection_pool.go (lists IDs, then reads each) and ovh/resource_cloud_project_
+#   database_postgresql_connection_pool.go (a new name forces a new pool), and
+#   ovh/manager's src/data/api/database/connectionPool.api.ts (its PUT body leaves
+#   out name, port and uri).
+POOL_MODES = ("session", "statement", "transaction")
+
+
+def _pool_settings(svc, body):
+    """Check the settings of a create or update against the service's databases and users."""
+    if svc["status"] != "READY":
+        raise HttpError(409, "Cluster is not READY (%s)" % svc["status"])
+    if body.get("mode") not in POOL_MODES:
+        raise HttpError(400, "Invalid value for mode: %r" % body.get("mode"))
+    if not isinstance(body.get("size"), int) or isinstance(body.get("size"), bool) or body["size"] < 1:
+        raise HttpError(400, "Invalid value for size: %r" % body.get("size"))
+    if body.get("databaseId") not in svc["_dbs"]:
+        raise HttpError(400, "Database %s does not exist" % body.get("databaseId"))
+    if body.get("userId") is not None and body["userId"] not in svc["_users"]:
+        raise HttpError(400, "User %s does not exist" % body["userId"])
+
+
+@route("GET", DB + "/{clusterId}/connectionPool")
+def list_connection_pools(fake, body, query, clusterId):
+    return list(fake.get_or_404(fake.databases, clusterId, "Cluster")["_pools"])
+
+
+@route("POST", DB + "/{clusterId}/connectionPool", fields=["databaseId", "mode", "name", "size", "userId"],
+       required=["databaseId", "mode", "name", "size"])
+def create_connection_pool(fake, body, query, clusterId):
+    svc = fake.get_or_404(fake.databases, clusterId, "Cluster")
+    _pool_settings(svc, body)
+    if any(p["name"] == body["name"] for p in svc["_pools"].values()):
+        raise HttpError(409, "Connection pool %s already exists" % body["name"])
+    domain = svc["endpoints"][0]["domain"]
+    port = 20185 + len(svc["_pools"])
+    pool = {"id": fake.new_id("pool"), "name": body["name"], "databaseId": body["databaseId"],
+            "mode": body["mode"], "size": body["size"], "port": port, "sslMode": "require",
+            "uri": "postgresql://<username>:<password>@%s:%d/%s?sslmode=require" % (domain, port, body["name"])}
+    if body.get("userId"):
+        pool["userId"] = body["userId"]
+    svc["_pools"][pool["id"]] = pool
+    return dict(pool)
+
+
+def _connection_pool(fake, clusterId, connectionPoolId):
+    svc = fake.get_or_404(fake.databases, clusterId, "Cluster")
+    return svc, fake.get_or_404(svc["_pools"], connectionPoolId, "Connection pool")
+
+
+@route("GET", DB + "/{clusterId}/connectionPool/{connectionPoolId}")
+def get_connection_pool(fake, body, query, clusterId, connectionPoolId):
+    return dict(_connection_pool(fake, clusterId, connectionPoolId)[1])
+
+
+@route("PUT", DB + "/{clusterId}/connectionPool/{connectionPoolId}",
+       fields=["databaseId", "id", "mode", "name", "port", "size", "sslMode", "uri", "userId"],
+       required=["databaseId", "mode", "size"])
+def update_connection_pool(fake, body, query, clusterId, connectionPoolId):
+    svc, pool = _connection_pool(fake, clusterId, connectionPoolId)
+    for key in ("id", "name", "port", "sslMode", "uri"):
+        if key in body and body[key] != pool.get(key):
+            raise HttpError(400, "%s of a connection pool cannot be changed" % key)
+    _pool_settings(svc, body)
+    pool.update((key, body[key]) for key in ("databaseId", "mode", "size"))
+    if body.get("userId"):
+        pool["userId"] = body["userId"]
+    return dict(pool)
+
+
+@route("DELETE", DB + "/{clusterId}/connectionPool/{connectionPoolId}")
+def delete_connection_pool(fake, body, query, clusterId, connectionPoolId):
+    svc, pool = _connection_pool(fake, clusterId, connectionPoolId)
+    del svc["_pools"][pool["id"]]
 
 
 # ----------------------------------------------------------------------------- users and S3 credentials

@@ -47,12 +47,18 @@ def provision(fake, topology, *extra, s3_url="http://127.0.0.1:9"):
                         env=env)
 
 
+#: the scalable runs also create connection pools (one with the defaults, one open to every user)
+POOLS = ["-e", json.dumps({"ovh_database_pools": [{"name": "ksm-pool", "size": 20},
+                                                  {"name": "reports", "size": 3, "mode": "session", "user": ""}]})]
+
+
 def twice(topology, out, s3_url):
     fake = FakeOvh().start()
+    extra = POOLS if topology == "scalable" else []
     try:
-        first = provision(fake, topology, s3_url=s3_url)
+        first = provision(fake, topology, *extra, s3_url=s3_url)
         mark = len(fake.requests)
-        second = provision(fake, topology, s3_url=s3_url)
+        second = provision(fake, topology, *extra, s3_url=s3_url)
         out[topology] = (fake, first, second, [r for r in fake.requests[mark:]
                                                if r["method"] != "GET" and not r["path"].endswith("/secret")])
     finally:
@@ -90,6 +96,7 @@ def test_both_topologies_twice(s3_url, check_mode_run):
     assert [r["ip"] for r in db["ipRestrictions"]] == [public_ip + "/32"]
     assert [d["name"] for d in db["_dbs"].values()] == ["ksm"]
     assert [u["username"] for u in db["_users"].values()] == ["ksm"]
+    assert db["_pools"] == {}
     (s3user,) = fake.users.values()
     assert s3user["description"] == "ksm-files" and len(s3user["_creds"]) == 1
     records = sorted((r["subDomain"], r["fieldType"], r["target"]) for r in fake.zones["example.com"].values())
@@ -115,6 +122,10 @@ def test_both_topologies_twice(s3_url, check_mode_run):
     private_ips = sorted(a["ip"] + "/32" for i in fake.instances.values() for a in i["ipAddresses"]
                          if a["type"] == "private")
     assert sorted(r["ip"] for r in db["ipRestrictions"]) == private_ips
+    (ksm_db,) = db["_dbs"]
+    (ksm_user,) = db["_users"]
+    pools = sorted((p["name"], p["mode"], p["size"], p["databaseId"], p.get("userId")) for p in db["_pools"].values())
+    assert pools == [("ksm-pool", "transaction", 20, ksm_db, ksm_user), ("reports", "session", 3, ksm_db, None)]
     (lb,) = fake.lbs.values()
     assert lb["name"] == "ksm-lb" and lb["vipNetworkId"] == "os-net-gra11-42"
     assert sorted((li["port"], li["protocol"]) for li in fake.listeners.values()) == [(80, "http"), (443, "tcp")]
@@ -133,7 +144,7 @@ def test_check_mode_on_an_empty_project_writes_nothing(check_mode_run):
 
 def check_mode_scenario(fake, play):
     for topology in ("monolith", "scalable"):
-        run = provision(fake, topology, "--check")
+        run = provision(fake, topology, "--check", *(POOLS if topology == "scalable" else []))
         assert run.rc == 0, run
         assert run.stats["changed"] >= 4, run
     assert fake.requests and [r for r in fake.requests if r["method"] != "GET"] == []

@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT / ".cache" / "collections"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ansible_collections.baobab.webstack.plugins.modules import (  # noqa: E402
+    ovh_cloud_database_pool,
     ovh_cloud_instance,
     ovh_cloud_load_balancer,
     ovh_cloud_private_network,
@@ -259,6 +260,12 @@ def test_an_unknown_region_is_named_not_the_flavor():
     (ovh_cloud_private_network, {"name": "net", "regions": ["GRA11"], "subnets": [
         {"region": "GRA11", "cidr": "10.0.0.0/24", "start": "10.0.1.2", "end": "10.0.0.200"}]},
      "subnets[0].start 10.0.1.2 is outside"),
+    (ovh_cloud_database_pool, {"cluster_id": "c1", "name": "pool", "database": "ksm", "size": 0},
+     "size must be at least 1"),
+    (ovh_cloud_database_pool, {"cluster_id": "c1", "name": "pool", "database": "ksm", "size": "ten"},
+     "argument 'size' is of type str"),
+    (ovh_cloud_database_pool, {"cluster_id": "c1", "name": "pool", "size": 5},
+     "state is present but all of the following are missing: database"),
 ])
 def test_ovh_input_is_checked_before_the_first_request(module, extra, message):
     with LocalApi(nothing_expected) as api:

@@ -260,7 +260,7 @@ def markdown(result, png_name):
 
     box = result.get("constrained")
     if box:
-        oom = "unknown (no memory.events found)" if box["oom_kills"] is None else box["oom_kills"]
+        oom = "unknown (no OOM counter found for its memory cgroup)" if box["oom_kills"] is None else box["oom_kills"]
         lines += [
             "",
             f"### The tuned stack in a small box ({box['limits']['cpus']} CPU, {box['limits']['memory']} memory)",

@@ -668,16 +668,19 @@ def serving(stacks, concurrencies, seconds, scheme="https"):
 
 
 def oom_kills(name):
-    """The kernel's OOM kill count of a container's cgroup (cgroup v2), or
-    None when its memory.events cannot be found."""
+    """The kernel's OOM kill count of a container's memory cgroup: the
+    oom_kill line of memory.events (cgroup v2, systemd or cgroupfs driver)
+    or of memory.oom_control (cgroup v1); None when neither is found."""
     cid = run(["docker", "inspect", "-f", "{{.Id}}", name]).stdout.strip()
     for path in (
         Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.events"),
         Path(f"/sys/fs/cgroup/docker/{cid}/memory.events"),
+        Path(f"/sys/fs/cgroup/memory/docker/{cid}/memory.oom_control"),
+        Path(f"/sys/fs/cgroup/memory/system.slice/docker-{cid}.scope/memory.oom_control"),
     ):
         if path.exists():
-            events = dict(line.split() for line in path.read_text().splitlines() if line.strip())
-            return int(events.get("oom_kill", 0))
+            fields = dict(line.split()[:2] for line in path.read_text().splitlines() if len(line.split()) >= 2)
+            return int(fields.get("oom_kill", 0))
     return None
 
 
